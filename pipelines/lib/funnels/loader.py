@@ -96,7 +96,11 @@ def _read_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        detail = " ".join(p for p in (exc.context, exc.problem) if p)
+        detail = exc.problem or exc.context or "invalid YAML"
+        context = exc.context_mark
+        if exc.context and exc.problem and context is not None:
+            # e.g. an unclosed bracket: say where the construct began, not only where it broke
+            detail += f" ({exc.context} on line {context.line + 1}, column {context.column + 1})"
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise FunnelConfigError(source, [f"{where}YAML syntax error: {detail}"]) from None
     except yaml.YAMLError as exc:
