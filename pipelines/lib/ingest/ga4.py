@@ -1,0 +1,408 @@
+"""GA4 BigQuery export (nested schema) -> canonical `events` rows plus quarantine.
+
+Every format is first turned into (source_file, source_line, line) rows holding one JSON object
+per event: NDJSON lines as they are, Parquet rows via `to_json`. One SQL mapping then serves
+both, so a Parquet and a JSON delivery of the same event produce the same row and event_id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from ..schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS, select_list
+from .errors import IngestError
+from .lines import append_lines, create_lines_table
+from .result import FileCounts, IngestResult, count_by_file, date_span
+from .sql import quote_literal, temp_name, url_param, use_utc
+from .timeutil import check_timezone, naive_utc
+
+SOURCE = "ga4"
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet",)
+REQUIRED_FIELDS = ("event_name", "event_timestamp", "user_pseudo_id")
+EARLIEST_EVENT = datetime(2000, 1, 1)
+# Events may be stamped up to one calendar day after the export day (property timezone skew).
+LATEST_DAYS_AFTER_EXPORT = 1
+
+# Params mapped to their own columns; everything else goes to `properties`.
+MAPPED_PARAMS = (
+    "ga_session_id",
+    "page_location",
+    "page_referrer",
+    "engagement_time_msec",
+    "value",
+    "currency",
+)
+# Canonical utm column -> collected_traffic_source field (preferred) and URL parameter.
+UTM_FIELDS = {
+    "utm_source": ("manual_source", "utm_source"),
+    "utm_medium": ("manual_medium", "utm_medium"),
+    "utm_campaign": ("manual_campaign_name", "utm_campaign"),
+    "utm_content": ("manual_content", "utm_content"),
+    "utm_term": ("manual_term", "utm_term"),
+    "utm_id": ("manual_campaign_id", "utm_id"),
+}
+# Click ids in priority order: collected_traffic_source first, then the landing URL.
+TRAFFIC_SOURCE_CLICK_IDS = ("gclid", "dclid")
+URL_CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "fbclid", "ttclid", "li_fat_id", "msclkid")
+
+# Everything is read as text: BigQuery's JSON extract writes INT64 as strings, Parquet and
+# hand-made files as numbers; from_json renders both as the same text, cast afterwards.
+_PARAM_VALUE = {
+    "string_value": "VARCHAR",
+    "int_value": "VARCHAR",
+    "float_value": "VARCHAR",
+    "double_value": "VARCHAR",
+}
+_TRAFFIC_FIELDS = [f for f, _ in UTM_FIELDS.values()] + list(TRAFFIC_SOURCE_CLICK_IDS)
+EVENT_STRUCTURE = {
+    "event_name": "VARCHAR",
+    "event_timestamp": "VARCHAR",
+    "user_pseudo_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "event_bundle_sequence_id": "VARCHAR",
+    "batch_event_index": "VARCHAR",
+    "batch_ordering_id": "VARCHAR",
+    "event_value_in_usd": "VARCHAR",
+    "event_params": [{"key": "VARCHAR", "value": _PARAM_VALUE}],
+    "collected_traffic_source": dict.fromkeys(_TRAFFIC_FIELDS, "VARCHAR"),
+}
+
+
+def load_ga4_day(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    export_date: date,
+    timezone: str,
+    loaded_at: datetime,
+) -> IngestResult:
+    """Ingest one export day's files into two temp tables named in the result.
+
+    `timezone` is the reporting timezone for `event_date`. Files are read in sorted path order.
+    """
+    check_timezone(timezone)
+    use_utc(con)
+    paths = sorted(Path(p) for p in files)
+    lines = temp_name("ga4_lines")
+    parsed = temp_name("ga4_parsed")
+    events = temp_name("ga4_events")
+    quarantine = temp_name("ga4_quarantine")
+    create_lines_table(con, lines)
+    try:
+        for path in paths:
+            _append_file(con, lines, path)
+        _parse(con, lines, parsed, export_date)
+        _reject_non_ga4(con, lines, parsed)
+        landed = count_by_file(con, parsed, paths)
+        _map_events(con, parsed, events, export_date, timezone, naive_utc(loaded_at))
+        _map_quarantine(con, parsed, quarantine, export_date, naive_utc(loaded_at))
+    finally:
+        con.execute(f"drop table if exists {lines}")
+        con.execute(f"drop table if exists {parsed}")
+    return _result(con, landed, events, quarantine)
+
+
+def _append_file(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None:
+    if not path.exists():
+        raise IngestError(f"{path}: file not found")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    kind = suffixes[-1] if suffixes else ""
+    if kind in JSON_SUFFIXES:
+        append_lines(con, lines, path)
+    elif kind in PARQUET_SUFFIXES and not path.name.lower().endswith(".gz"):
+        _append_parquet(con, lines, path)
+    else:
+        raise IngestError(
+            f"{path}: not a GA4 export file type (expected {', '.join(JSON_SUFFIXES)} "
+            f"optionally .gz, or .parquet)"
+        )
+
+
+def _append_parquet(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None:
+    """Parquet rows as JSON text, numbered from 1 in file order (the scan keeps order)."""
+    if path.stat().st_size == 0:
+        return
+    try:
+        names = {
+            row[0]
+            for row in con.execute(
+                "select column_name from (describe select * from read_parquet(?))", [str(path)]
+            ).fetchall()
+        }
+        if "event_name" not in names:
+            raise IngestError(f"{path}: not a GA4 events export: no event_name column")
+        con.execute(
+            f"""
+            insert into {lines}
+            select ?, row_number() over (), to_json(p)::varchar
+            from read_parquet(?) as p
+            """,
+            [str(path), str(path)],
+        )
+    except duckdb.Error as exc:
+        raise IngestError(f"{path}: cannot read Parquet: {exc}") from exc
+
+
+def _parse(con: duckdb.DuckDBPyConnection, lines: str, parsed: str, export_date: date) -> None:
+    """Parse each non-blank line once; `reason` is NULL for rows that pass the hard rules."""
+    epoch = datetime(1970, 1, 1)
+    latest = datetime.combine(export_date, datetime.min.time()) + timedelta(
+        days=1 + LATEST_DAYS_AFTER_EXPORT
+    )
+    lo_us = (EARLIEST_EVENT - epoch) // timedelta(microseconds=1)
+    hi_us = (latest - epoch) // timedelta(microseconds=1)
+    missing = ", ".join(
+        f"case when nullif(j.{name}, '') is null then '{name}' end" for name in REQUIRED_FIELDS
+    )
+    structure = quote_literal(json.dumps(EVENT_STRUCTURE))
+    con.execute(
+        f"""
+        create temp table {parsed} as
+        with src as (
+            select source_file, source_line, line, json_valid(line) as is_json
+            from {lines}
+            where nullif(trim(line, ' ' || chr(9) || chr(13)), '') is not null
+        ),
+        typed as (
+            select *,
+                case when is_json and json_type(line) = 'OBJECT'
+                    then from_json(line, {structure}) end as j
+            from src
+        ),
+        checked as (
+            select *,
+                nullif(concat_ws(', ', {missing}), '') as missing_fields,
+                try_cast(trim(j.event_timestamp) as bigint) as ts_us
+            from typed
+        )
+        select source_file, source_line, line, j, ts_us,
+            case
+                when not is_json then 'invalid JSON (truncated or malformed line)'
+                when j is null then 'not a JSON object'
+                when missing_fields is not null
+                    then 'missing required field: ' || missing_fields
+                when ts_us is null
+                    then 'unparseable event_timestamp: ' || left(j.event_timestamp, 100)
+                when ts_us < $lo
+                    then 'event_timestamp before 2000-01-01: ' || ts_us::varchar
+                when ts_us >= $hi
+                    then 'event_timestamp ' || make_timestamp(least(ts_us, $max))::varchar
+                        || ' is more than 1 day after export date ' || $export_date::varchar
+            end as reason
+        from checked
+        """,
+        {"lo": lo_us, "hi": hi_us, "max": 253402300799999999, "export_date": export_date},
+    )
+
+
+def _reject_non_ga4(con: duckdb.DuckDBPyConnection, lines: str, parsed: str) -> None:
+    """A file with rows but no `event_name` anywhere is some other export: fail loudly."""
+    suspects = con.execute(
+        f"""
+        select source_file, count(*)
+        from {parsed}
+        group by source_file
+        having count(*) filter (where j.event_name is not null) = 0
+        """
+    ).fetchall()
+    for source_file, n in suspects:
+        row = con.execute(
+            f"""
+            select count(*) from {lines}
+            where source_file = ? and contains(line, '"event_name"')
+            """,
+            [source_file],
+        ).fetchone()
+        if not row or row[0] == 0:
+            raise IngestError(
+                f"{source_file}: not a GA4 events export: none of its {n} row(s) has an "
+                f"event_name field"
+            )
+
+
+def _param(key: str) -> str:
+    """SQL for the value record of event param `key` (a code constant); NULL when absent."""
+    return f"list_filter(j.event_params, lambda p: p.key = '{key}')[1].value"
+
+
+def _text(value_sql: str) -> str:
+    return (
+        f"coalesce({value_sql}.string_value, {value_sql}.int_value, "
+        f"{value_sql}.double_value, {value_sql}.float_value)"
+    )
+
+
+def _number(value_sql: str) -> str:
+    return (
+        f"try_cast(coalesce({value_sql}.double_value, {value_sql}.float_value, "
+        f"{value_sql}.int_value, {value_sql}.string_value) as double)"
+    )
+
+
+def _id_text(sql: str) -> str:
+    """Integers as canonical text ('007' and 7 alike), other values unchanged."""
+    return f"coalesce(try_cast(try_cast({sql} as hugeint) as varchar), {sql})"
+
+
+_PROPERTY_JSON = """
+    case
+        when p.value.string_value is not null then to_json(p.value.string_value)::varchar
+        when try_cast(p.value.int_value as hugeint) is not null
+            then try_cast(p.value.int_value as hugeint)::varchar
+        when try_cast(coalesce(p.value.double_value, p.value.float_value) as double) is not null
+            then to_json(try_cast(coalesce(p.value.double_value, p.value.float_value) as double))
+                ::varchar
+        else 'null'
+    end"""
+
+
+def _map_events(
+    con: duckdb.DuckDBPyConnection,
+    parsed: str,
+    events: str,
+    export_date: date,
+    timezone: str,
+    loaded_at: datetime,
+) -> None:
+    mapped = ", ".join(f"'{k}'" for k in MAPPED_PARAMS)
+    utm = ",\n".join(
+        f"coalesce(nullif(j.collected_traffic_source.{field}, ''), "
+        f"{url_param('page_url', param)}) as {column}"
+        for column, (field, param) in UTM_FIELDS.items()
+    )
+    url_ids = ",\n".join(f"{url_param('page_url', n)} as url_{n}" for n in URL_CLICK_IDS)
+    click_sources = [
+        (f"nullif(j.collected_traffic_source.{n}, '')", n) for n in TRAFFIC_SOURCE_CLICK_IDS
+    ] + [(f"url_{n}", n) for n in URL_CLICK_IDS]
+    click_id = "coalesce(" + ", ".join(sql for sql, _ in click_sources) + ")"
+    click_type = (
+        "case "
+        + " ".join(f"when {sql} is not null then '{n}'" for sql, n in click_sources)
+        + " end"
+    )
+    identity = " || '|' || ".join(
+        f"coalesce({sql}, '')"
+        for sql in (
+            "j.user_pseudo_id",
+            "ts_us::varchar",
+            "j.event_name",
+            "session_number",
+            _id_text("j.event_bundle_sequence_id"),
+            _id_text("j.batch_event_index"),
+            _id_text("j.batch_ordering_id"),
+        )
+    )
+    con.execute(
+        f"""
+        create temp table {events} as
+        with base as (
+            select source_file, source_line, j, ts_us,
+                make_timestamp(ts_us) as event_at,
+                {_id_text(_text(_param("ga_session_id")))} as session_number,
+                nullif({_param("page_location")}.string_value, '') as page_url,
+                nullif({_param("page_referrer")}.string_value, '') as referrer,
+                {_number(_param("engagement_time_msec"))} as engagement_number,
+                {_number(_param("value"))} as param_value,
+                nullif({_param("currency")}.string_value, '') as param_currency,
+                try_cast(j.event_value_in_usd as double) as value_in_usd
+            from {parsed}
+            where reason is null
+        ),
+        urls as (
+            select *,
+                {utm},
+                {url_ids}
+            from base
+        )
+        select {select_list(EVENTS_COLUMNS)}
+        from (
+            select
+                md5({identity}) as event_id,
+                '{SOURCE}' as source,
+                j.event_name,
+                event_at,
+                cast(timezone($timezone, event_at::timestamptz) as date) as event_date,
+                coalesce(nullif(j.user_id, ''), j.user_pseudo_id) as user_key,
+                j.user_pseudo_id as anonymous_id,
+                nullif(j.user_id, '') as user_id,
+                j.user_pseudo_id || '.' || session_number as session_id,
+                page_url,
+                referrer,
+                utm_source, utm_medium, utm_campaign, utm_content, utm_term, utm_id,
+                {click_id} as click_id,
+                {click_type} as click_id_type,
+                round(engagement_number)::bigint as engagement_time_ms,
+                coalesce(param_value, value_in_usd) as value,
+                coalesce(param_currency, case when param_value is null
+                    and value_in_usd is not null then 'USD' end) as currency,
+                '{{' || array_to_string(list_transform(
+                    list_filter(j.event_params,
+                        lambda p: p.key is not null and p.key not in ({mapped})),
+                    lambda p: to_json(p.key)::varchar || ':' || {_PROPERTY_JSON}
+                ), ',') || '}}' as properties,
+                $export_date as export_date,
+                source_file,
+                source_line,
+                $loaded_at as loaded_at
+            from urls
+        )
+        order by source_file, source_line
+        """,
+        {"timezone": timezone, "export_date": export_date, "loaded_at": loaded_at},
+    )
+
+
+def _map_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    parsed: str,
+    quarantine: str,
+    export_date: date,
+    loaded_at: datetime,
+) -> None:
+    con.execute(
+        f"""
+        create temp table {quarantine} as
+        select {select_list(QUARANTINE_COLUMNS)}
+        from (
+            select '{SOURCE}' as source, source_file, source_line, reason,
+                line as raw_record, $export_date as partition_date, $loaded_at as loaded_at
+            from {parsed}
+            where reason is not null
+        )
+        order by source_file, source_line
+        """,
+        {"export_date": export_date, "loaded_at": loaded_at},
+    )
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection, landed: dict[str, int], events: str, quarantine: str
+) -> IngestResult:
+    paths = [Path(name) for name in landed]
+    loaded = count_by_file(con, events, paths)
+    rejected = count_by_file(con, quarantine, paths)
+    files = tuple(
+        FileCounts(
+            source_file=name,
+            landed=landed[name],
+            loaded=loaded[name],
+            quarantined=rejected[name],
+        )
+        for name in landed
+    )
+    low, high = date_span(con, events, "event_date")
+    return IngestResult(
+        source=SOURCE,
+        table=events,
+        quarantine_table=quarantine,
+        files=files,
+        rows=sum(loaded.values()),
+        min_date=low,
+        max_date=high,
+    )

@@ -1,0 +1,91 @@
+"""The lake: one folder per table, one `date=YYYY-MM-DD/part-0.parquet` folder per partition.
+
+A partition is written into a temp folder next to its final place and swapped in with renames,
+so a reader sees the old day or the new day, never half a day; a failed write leaves nothing.
+Temp and retired folders do not match the `date=????-??-??` glob readers use.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from ..schemas import AD_PERFORMANCE_COLUMNS, EVENTS_COLUMNS, QUARANTINE_COLUMNS
+from .sql import quote_literal
+
+PARTITION_KEY = "date"
+PART_FILE = "part-0.parquet"
+# Canonical lake tables by folder name, for typing an empty table.
+KNOWN_TABLES: dict[str, dict[str, str]] = {
+    "events": EVENTS_COLUMNS,
+    "ad_performance": AD_PERFORMANCE_COLUMNS,
+    "quarantine": QUARANTINE_COLUMNS,
+}
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def partition_dir(table_dir: Path, partition_date: date) -> Path:
+    return table_dir / f"{PARTITION_KEY}={partition_date.isoformat()}"
+
+
+def write_partition(
+    con: duckdb.DuckDBPyConnection,
+    relation_sql_or_table: str,
+    table_dir: Path,
+    partition_date: date,
+) -> int:
+    """Replace one partition with the rows of a table name or a SELECT; returns the row count.
+
+    The relation comes from code (a temp table name or a query built from constants).
+    """
+    relation = relation_sql_or_table.strip()
+    source = relation if _TABLE_NAME.match(relation) else f"({relation})"
+    query = f"select * from {source}"
+    table_dir.mkdir(parents=True, exist_ok=True)
+    final = partition_dir(table_dir, partition_date)
+    tmp = final.with_name(f"{final.name}.tmp-{uuid.uuid4().hex}")
+    retired = final.with_name(f"{final.name}.old-{uuid.uuid4().hex}")
+    tmp.mkdir()
+    try:
+        row = con.execute(
+            f"copy ({query}) to {quote_literal(str(tmp / PART_FILE))} "
+            "(format parquet, compression zstd)"
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        if final.exists():
+            final.rename(retired)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if retired.exists() and not final.exists():
+            retired.rename(final)  # put the old day back
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
+    return count
+
+
+def read_partitions_sql(table_dir: Path, columns: dict[str, str] | None = None) -> str:
+    """A FROM-able DuckDB expression over all partitions, with the `date` partition column.
+
+    With no partition yet it is an empty relation typed from `columns`, or from the canonical
+    schema named by the folder (events, ad_performance, quarantine).
+    """
+    if any(table_dir.glob(f"{PARTITION_KEY}=????-??-??/*.parquet")):
+        pattern = quote_literal(str(table_dir / f"{PARTITION_KEY}=????-??-??" / "*.parquet"))
+        return (
+            f"read_parquet({pattern}, hive_partitioning = true, union_by_name = true, "
+            f"hive_types = {{'{PARTITION_KEY}': 'DATE'}})"
+        )
+    schema = columns if columns is not None else KNOWN_TABLES.get(table_dir.name)
+    if schema is None:
+        raise ValueError(
+            f"{table_dir}: no partitions yet and no column types known for table "
+            f"{table_dir.name!r}; pass columns="
+        )
+    typed = ", ".join(f"cast(null as {dtype}) as {name}" for name, dtype in schema.items())
+    return f"(select {typed}, cast(null as DATE) as {PARTITION_KEY} where false)"
