@@ -53,7 +53,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        home = Path(env.get(ENV_HOME, "data")).expanduser().resolve()
+        home = Path(env.get(ENV_HOME, REPO_ROOT / "data")).expanduser().resolve()
         return cls(
             landing_dir=Path(env.get(ENV_LANDING_DIR, home / "landing")).expanduser().resolve(),
             warehouse_dir=Path(env.get(ENV_WAREHOUSE_DIR, home / "warehouse")).expanduser().resolve(),

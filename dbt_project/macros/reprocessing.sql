@@ -1,0 +1,44 @@
+{#
+  Incremental reprocessing: marts keep cohorts before `microfunnel__reprocess_from` and rebuild
+  the cohorts from that date on. The value comes from Dagster as an ISO date; it is validated
+  here before it reaches SQL so a malformed var fails loudly instead of selecting nothing.
+#}
+
+{% macro reprocess_from() -%}
+    {%- set value = var('microfunnel__reprocess_from') -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value | string) -%}
+        {{ exceptions.raise_compiler_error("var microfunnel__reprocess_from must be an ISO date (YYYY-MM-DD), got: " ~ value) }}
+    {%- endif -%}
+    {{ return(value | string) }}
+{%- endmacro %}
+
+
+{% macro in_reprocess_range(date_column) -%}
+    {%- set start = reprocess_from() -%}
+    {%- if start is none -%}
+        true
+    {%- else -%}
+        {{ date_column }} >= cast('{{ start }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro before_reprocess_range(date_column) -%}
+    {%- set start = reprocess_from() -%}
+    {%- if start is none -%}
+        false
+    {%- else -%}
+        {{ date_column }} < cast('{{ start }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Pre-hook for incremental marts: drop the rows that this run rebuilds. #}
+{% macro delete_reprocessed_rows(date_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_reprocess_range(date_column) }}
+    {%- endif -%}
+{%- endmacro %}

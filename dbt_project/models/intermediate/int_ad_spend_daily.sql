@@ -1,0 +1,24 @@
+-- Ad platform numbers per platform, campaign and report day, the grain the funnel marts join on.
+with
+
+ad_performance as (
+    select * from {{ ref('stg_lake__ad_performance') }}
+),
+
+daily as (
+    select
+        platform,
+        campaign_id,
+        report_date,
+        arg_max(campaign_name, loaded_at) as campaign_name,
+        arg_max(currency, loaded_at) as currency,
+        cast(sum(impressions) as bigint) as impressions,
+        cast(sum(clicks) as bigint) as clicks,
+        cast(sum(spend) as double) as spend,
+        cast(sum(conversions) as double) as platform_conversions,
+        cast(sum(conversion_value) as double) as platform_conversion_value
+    from ad_performance
+    group by platform, campaign_id, report_date
+)
+
+select * from daily

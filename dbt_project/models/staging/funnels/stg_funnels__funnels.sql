@@ -1,0 +1,21 @@
+with
+
+source as (
+    select * from {{ source('funnel_config', 'funnels') }}
+),
+
+renamed as (
+    select
+        cast(funnel_id as varchar) as funnel_id,
+        cast(funnel_version as integer) as funnel_version,
+        cast(funnel_kind as varchar) as funnel_kind,
+        cast(label as varchar) as funnel_label,
+        cast(mode as varchar) as funnel_mode,
+        cast(window_seconds as bigint) as window_seconds,
+        cast(ceil(window_seconds / 86400.0) as integer) as window_days,
+        cast(is_primary as boolean) as is_primary,
+        cast(stage_count as integer) as stage_count
+    from source
+)
+
+select * from renamed

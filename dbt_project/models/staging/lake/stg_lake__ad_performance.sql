@@ -1,0 +1,38 @@
+with
+
+source as (
+    select * from {{ source('lake', 'ad_performance') }}
+),
+
+renamed as (
+    select
+        cast(platform as varchar) as platform,
+        cast(account_id as varchar) as account_id,
+        cast(account_name as varchar) as account_name,
+        cast(campaign_id as varchar) as campaign_id,
+        cast(campaign_name as varchar) as campaign_name,
+        cast(ad_group_id as varchar) as ad_group_id,
+        cast(ad_group_name as varchar) as ad_group_name,
+        cast(ad_id as varchar) as ad_id,
+        cast(report_date as date) as report_date,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(spend as double) as spend,
+        cast(currency as varchar) as currency,
+        cast(conversions as double) as conversions,
+        cast(conversion_value as double) as conversion_value,
+        cast(final_url as varchar) as final_url,
+        cast(tracking_url_template as varchar) as tracking_url_template,
+        cast(utm_source as varchar) as utm_source,
+        cast(utm_medium as varchar) as utm_medium,
+        cast(utm_campaign as varchar) as utm_campaign,
+        cast(utm_content as varchar) as utm_content,
+        cast(utm_term as varchar) as utm_term,
+        cast(utm_id as varchar) as utm_id,
+        cast(source_file as varchar) as source_file,
+        cast(source_line as bigint) as source_line,
+        cast(loaded_at as timestamp) as loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,46 @@
+"""Funnel YAML -> validated -> tables dbt reads (stage definitions reach SQL as data)."""
+
+import dagster as dg
+
+from pipelines.defs.ingest.landing import FUNNELS_FILE
+from pipelines.defs.shared import LAKE_POOL, OWNERS, MicrofunnelResource, daily_partitions
+from pipelines.lib.funnels import load_funnels, write_funnel_tables
+
+
+def build_funnel_definitions() -> dg.AssetsDefinition:
+    @dg.asset(
+        name="funnel_definitions",
+        group_name="ingest",
+        kinds={"yaml", "parquet"},
+        owners=OWNERS,
+        deps=[FUNNELS_FILE],
+        # Partitioned like everything it feeds so a day's run carries the current definitions.
+        partitions_def=daily_partitions(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=LAKE_POOL,
+        description=(
+            "Validates the funnel YAML and writes it as tables (funnels, stages, matchers, "
+            "filters, campaigns) under <warehouse>/lake/funnel_config/ for dbt."
+        ),
+    )
+    def funnel_definitions(
+        context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
+    ) -> dg.MaterializeResult:
+        settings = microfunnel.settings()
+        funnel_set = load_funnels(settings.funnels_file)
+        counts = write_funnel_tables(funnel_set, settings.lake_dir / "funnel_config")
+        context.log.info(f"Funnels: {', '.join(f.id for f in funnel_set.funnels)}")
+        return dg.MaterializeResult(
+            metadata={
+                "funnels_file": dg.MetadataValue.path(str(settings.funnels_file)),
+                "funnels": ", ".join(f"{f.id} v{f.version}" for f in funnel_set.funnels),
+                **{f"rows_{table}": count for table, count in counts.items()},
+            }
+        )
+
+    return funnel_definitions
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_funnel_definitions()])

@@ -1,0 +1,87 @@
+"""Building blocks the defs modules share: the settings resource, partitions, pools, dbt."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from pipelines.lib.settings import DBT_PROJECT_DIR, Settings
+
+# One writer at a time for the transformation and reporting DuckDB files.
+DUCKDB_POOL = "microfunnel_duckdb"
+# Ingestion writes Parquet partitions with atomic renames; one pool keeps two runs of the same
+# day from racing each other.
+LAKE_POOL = "microfunnel_lake"
+OWNERS = ["team:analytics-engineering"]
+
+
+class MicrofunnelResource(dg.ConfigurableResource):
+    """Where the landing zone, lake and warehouses are, and how days are cut."""
+
+    landing_dir: str
+    warehouse_dir: str
+    funnels_file: str
+    timezone: str = "UTC"
+    start_date: str = "2024-01-01"
+    late_data_days: int = 3
+    postgres_url: str | None = None
+
+    def settings(self) -> Settings:
+        return Settings(
+            landing_dir=Path(self.landing_dir),
+            warehouse_dir=Path(self.warehouse_dir),
+            funnels_file=Path(self.funnels_file),
+            timezone=self.timezone,
+            start_date=date.fromisoformat(self.start_date),
+            late_data_days=self.late_data_days,
+            postgres_url=self.postgres_url,
+        )
+
+
+@functools.cache
+def daily_partitions() -> dg.DailyPartitionsDefinition:
+    """Export days in the reporting timezone. Read once per code-location load."""
+    settings = Settings.from_env()
+    return dg.DailyPartitionsDefinition(
+        start_date=settings.start_date.isoformat(), timezone=settings.timezone
+    )
+
+
+def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
+    """Every day of the partition range this run covers (one day, or a backfill range)."""
+    window = context.partition_time_window
+    first = window.start.date()
+    last = (window.end - timedelta(seconds=1)).date()
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def run_started_at() -> datetime:
+    """loaded_at for lineage columns: naive UTC, second precision."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*")]
+    sources += DBT_PROJECT_DIR.glob("macros/**/*")
+    return any(path.stat().st_mtime > built for path in sources if path.is_file())
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    """The dbt project with a current manifest (parsed once per load when models changed)."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if _manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))

@@ -1,0 +1,53 @@
+"""The dbt project as daily-partitioned assets; a partition range runs as one dbt build."""
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from pipelines.defs.shared import (
+    DUCKDB_POOL,
+    MicrofunnelResource,
+    daily_partitions,
+    dbt_project,
+    partition_dates,
+)
+from pipelines.defs.transform.translator import MicrofunnelDbtTranslator
+from pipelines.lib.dbt_vars import dbt_build_args, dbt_vars, reprocess_from
+from pipelines.lib.funnels import load_funnels
+from pipelines.lib.settings import ENV_WAREHOUSE_DIR
+
+
+def build_dbt_models() -> dg.AssetsDefinition:
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=MicrofunnelDbtTranslator(),
+        partitions_def=daily_partitions(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+    )
+    def microfunnel_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, microfunnel: MicrofunnelResource
+    ) -> Iterator[Any]:
+        settings = microfunnel.settings()
+        funnels = load_funnels(settings.funnels_file)
+        start = reprocess_from(
+            partition_dates(context)[0], funnels.max_window_days, settings.late_data_days
+        )
+        context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
+        # dbt reads its paths from the same variable the resource was configured from.
+        os.environ[ENV_WAREHOUSE_DIR] = str(settings.warehouse_dir)
+        args = dbt_build_args(dbt_vars(start, settings.late_data_days))
+        yield from dbt.cli(args, context=context).stream()
+
+    return microfunnel_dbt_models
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_dbt_models()])

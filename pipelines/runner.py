@@ -1,0 +1,32 @@
+"""Run the nightly job in this process, recorded in the Dagster instance (visible in the UI)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from pipelines.defs.automation.schedules import NIGHTLY_JOB_NAME
+from pipelines.lib.settings import REPO_ROOT
+
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def load_definitions() -> dg.Definitions:
+    return dg.load_from_defs_folder(project_root=REPO_ROOT)
+
+
+def run_nightly_job(start: date, end: date, instance: dg.DagsterInstance | None = None) -> bool:
+    """One run for the whole range: single-run backfill policy, one dbt invocation."""
+    job = load_definitions().resolve_job_def(NIGHTLY_JOB_NAME)
+    result = job.execute_in_process(
+        instance=instance or dg.DagsterInstance.get(),
+        tags={
+            PARTITION_RANGE_START_TAG: start.isoformat(),
+            PARTITION_RANGE_END_TAG: end.isoformat(),
+            "microfunnel/trigger": "cli",
+        },
+        raise_on_error=False,
+    )
+    return result.success
