@@ -1,0 +1,512 @@
+"""The pure-Python reference of the ordered funnel rules (DESIGN.md section 6)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.lib.funnel_reference import (
+    Journey,
+    aggregate_stages,
+    compute_journeys,
+    event_matches_stage,
+    quantile_cont,
+)
+from pipelines.lib.funnels import Funnel, load_funnels, parse_funnels
+from pipelines.lib.settings import DEFAULT_FUNNELS_FILE
+
+T0 = datetime(2024, 3, 1, 12, 0, 0)
+AS_OF = date(2024, 3, 2)
+
+
+def ev(
+    event_id: str,
+    name: str,
+    at: float,
+    *,
+    user: str = "u1",
+    **columns: Any,
+) -> dict[str, Any]:
+    """A canonical event `at` seconds after T0, paid Google Ads traffic unless overridden."""
+    event_at = T0 + timedelta(seconds=at)
+    event: dict[str, Any] = {
+        "event_id": event_id,
+        "user_key": user,
+        "event_name": name,
+        "event_at": event_at,
+        "event_date": event_at.date(),
+        "platform": "google_ads",
+        "campaign_id": "c1",
+        "is_paid_touch": True,
+        "engagement_time_ms": None,
+        "page_url": None,
+        "referrer": None,
+        "utm_source": None,
+        "utm_medium": None,
+        "utm_campaign": None,
+        "utm_content": None,
+        "utm_term": None,
+        "utm_id": None,
+        "click_id": None,
+        "click_id_type": None,
+        "value": None,
+        "currency": None,
+        "properties": {},
+    }
+    event.update(columns)
+    return event
+
+
+def funnel(stages: str, *, window: str = "1h", extra: str = "") -> Funnel:
+    """A one-funnel file: `stages` is YAML for the stage list."""
+    text = (
+        f"funnels:\n  - id: f\n    kind: micro\n    window: {window}\n{extra}    stages: {stages}\n"
+    )
+    return parse_funnels(text, source="test.yml").funnels[0]
+
+
+ABC = funnel("[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]}]")
+
+
+def journeys_of(events: list[dict[str, Any]], f: Funnel = ABC, late: int = 0) -> list[Journey]:
+    return compute_journeys(events, f, as_of=AS_OF, late_data_days=late)
+
+
+def starts(journeys: Sequence[Journey]) -> list[datetime]:
+    return [j.started_at for j in journeys]
+
+
+def seconds(*offsets: float) -> list[datetime]:
+    return [T0 + timedelta(seconds=s) for s in offsets]
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+def filter_stage(filter_yaml: str) -> Any:
+    return funnel(
+        f"[{{name: s1, events: [x], where: [{filter_yaml}]}}, {{name: s2, events: [y]}}]"
+    ).stage(1)
+
+
+@pytest.mark.parametrize(
+    ("filter_yaml", "columns", "expected"),
+    [
+        ("{field: is_paid_touch, op: eq, value: true}", {"is_paid_touch": True}, True),
+        ("{field: is_paid_touch, op: eq, value: true}", {"is_paid_touch": False}, False),
+        ("{field: is_paid_touch, op: eq, value: false}", {"is_paid_touch": False}, True),
+        ("{field: is_paid_touch, op: eq, value: true}", {"is_paid_touch": None}, False),
+        ("{field: utm_medium, op: ne, value: cpc}", {"utm_medium": "email"}, True),
+        ("{field: utm_medium, op: ne, value: cpc}", {"utm_medium": None}, False),
+        ("{field: utm_medium, op: not_in, value: [cpc]}", {"utm_medium": None}, False),
+        ("{field: utm_medium, op: not_in, value: [cpc]}", {"utm_medium": "email"}, True),
+        ("{field: utm_medium, op: in, value: [cpc, paid]}", {"utm_medium": "paid"}, True),
+        ("{field: utm_medium, op: is_null}", {"utm_medium": None}, True),
+        ("{field: utm_medium, op: not_null}", {"utm_medium": ""}, True),
+        ("{field: engagement_time_ms, op: gte, value: 10000}", {"engagement_time_ms": 10000}, True),
+        ("{field: engagement_time_ms, op: gt, value: 10000}", {"engagement_time_ms": 10000}, False),
+        ("{field: engagement_time_ms, op: lt, value: 5}", {"engagement_time_ms": None}, False),
+        ("{field: value, op: lte, value: 9.5}", {"value": 9.5}, True),
+        ("{field: value, op: eq, value: 10}", {"value": 10.0}, False),  # '10.0' != '10'
+        ("{field: value, op: eq, value: 10.0}", {"value": 10.0}, True),
+        (
+            "{field: page_url, op: contains, value: /pricing}",
+            {"page_url": "https://x/pricing?a"},
+            True,
+        ),
+        ("{field: page_url, op: contains, value: /pricing}", {"page_url": None}, False),
+        ("{field: param.step, op: gte, value: 2}", {"properties": {"step": "3"}}, True),
+        ("{field: param.step, op: gte, value: 2}", {"properties": {"step": "three"}}, False),
+        ("{field: param.step, op: eq, value: 3}", {"properties": {"step": 3}}, True),
+        ("{field: param.step, op: eq, value: 3}", {"properties": '{"step": 3}'}, True),
+        ("{field: param.step, op: is_null}", {"properties": {}}, True),
+        ("{field: param.ok, op: eq, value: true}", {"properties": {"ok": True}}, True),
+    ],
+)
+def test_filters_follow_sql_semantics(
+    filter_yaml: str, columns: dict[str, Any], expected: bool
+) -> None:
+    assert event_matches_stage(ev("e1", "x", 0, **columns), filter_stage(filter_yaml)) is expected
+
+
+def test_event_name_must_match_the_matcher_whose_filters_pass() -> None:
+    engagement = load_funnels(DEFAULT_FUNNELS_FILE).by_id["micro_commitment"].stage(3)
+    assert event_matches_stage(ev("e1", "view_item", 0), engagement)
+    assert event_matches_stage(ev("e1", "user_engagement", 0, engagement_time_ms=12000), engagement)
+    assert not event_matches_stage(
+        ev("e1", "user_engagement", 0, engagement_time_ms=900), engagement
+    )
+    assert not event_matches_stage(ev("e1", "page_view", 0, engagement_time_ms=12000), engagement)
+
+
+# --- journeys: one rule per test -------------------------------------------------------------
+
+
+def test_a_later_stage1_event_restarts_only_after_the_journey_ended() -> None:
+    # Window 1h from 0: deadline 3600. Stage-1 events at 1800 and exactly 3600 are inside the
+    # open journey; 3601 starts the second journey.
+    events = [ev("e1", "a", 0), ev("e2", "a", 1800), ev("e3", "a", 3600), ev("e4", "a", 3601)]
+    journeys = journeys_of(events)
+    assert starts(journeys) == seconds(0, 3601)
+    assert [j.ended_at for j in journeys] == seconds(3600, 7201)
+    assert [j.furthest_stage for j in journeys] == [1, 1]
+
+
+def test_stage1_event_inside_an_open_journey_does_not_restart_it() -> None:
+    events = [ev("e1", "a", 0), ev("e2", "a", 100), ev("e3", "b", 200), ev("e4", "c", 300)]
+    (journey,) = journeys_of(events)
+    assert journey.reached_event_id == ("e1", "e3", "e4")
+    assert journey.is_converted
+    assert journey.seconds_to_convert == 300.0
+
+
+def test_window_is_inclusive_at_exactly_start_plus_window() -> None:
+    inside = journeys_of([ev("e1", "a", 0), ev("e2", "b", 10), ev("e3", "c", 3600)])
+    outside = journeys_of([ev("e1", "a", 0), ev("e2", "b", 10), ev("e3", "c", 3601)])
+    assert inside[0].furthest_stage == 3
+    assert inside[0].reached_at[2] == T0 + timedelta(hours=1)
+    assert outside[0].furthest_stage == 2
+    assert outside[0].reached_at[2] is None
+    # The late event at 3601 is not stage 1, so it starts nothing.
+    assert len(outside) == 1
+
+
+def test_one_event_cannot_advance_two_stages() -> None:
+    # Stages 2 and 3 both accept event x.
+    f = funnel("[{name: s1, events: [a]}, {name: s2, events: [x]}, {name: s3, events: [x, c]}]")
+    (single,) = journeys_of([ev("e1", "a", 0), ev("e2", "x", 10)], f)
+    assert single.furthest_stage == 2
+    (double,) = journeys_of([ev("e1", "a", 0), ev("e2", "x", 10), ev("e3", "x", 20)], f)
+    assert double.furthest_stage == 3
+    assert double.reached_event_id == ("e1", "e2", "e3")
+
+
+def test_the_start_event_cannot_also_reach_stage_2() -> None:
+    f = funnel("[{name: s1, events: [a]}, {name: s2, events: [a, b]}]")
+    (journey,) = journeys_of([ev("e1", "a", 0)], f)
+    assert journey.furthest_stage == 1
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "a", 5)], f)
+    assert journey.reached_event_id == ("e1", "e2")
+
+
+def test_same_timestamp_events_are_ordered_by_lowest_stage_then_event_id() -> None:
+    # c (stage 3) has the smallest id but sorts after b (stage 2) at the same instant, so both
+    # count; and a stage-2 event at the start instant comes after the stage-1 event.
+    events = [ev("z1", "a", 0), ev("y2", "b", 0), ev("b3", "b", 0), ev("a4", "c", 0)]
+    (journey,) = journeys_of(events)
+    assert journey.reached_event_id == ("z1", "b3", "a4")
+    assert journey.seconds_to_convert == 0.0
+
+
+def test_same_timestamp_stage1_events_start_at_the_lowest_event_id() -> None:
+    journeys = journeys_of([ev("e2", "a", 0), ev("e1", "a", 0)])
+    assert [j.reached_event_id[0] for j in journeys] == ["e1"]
+    assert journeys[0].journey_id == hashlib.md5(b"f|u1|e1").hexdigest()
+
+
+def test_event_matching_hook_and_reinforcement_advances_an_open_journey() -> None:
+    micro = load_funnels(DEFAULT_FUNNELS_FILE).by_id["micro_commitment"]
+    pricing = "https://shop.example/pricing"
+    events = [
+        ev("e1", "page_view", 0, page_url="https://shop.example/"),
+        ev("e2", "click", 10),
+        ev("e3", "view_item", 20),
+        ev("e4", "page_view", 30, page_url=pricing),  # hook and reinforcement
+        ev("e5", "purchase", 40),
+    ]
+    (journey,) = compute_journeys(events, micro, as_of=AS_OF, late_data_days=0)
+    assert journey.reached_event_id == ("e1", "e2", "e3", "e4", "e5")
+    assert journey.is_converted
+
+    # With no open journey the same event starts one (at the hook only).
+    (alone,) = compute_journeys(
+        [ev("e1", "page_view", 0, page_url=pricing)], micro, as_of=AS_OF, late_data_days=0
+    )
+    assert alone.furthest_stage == 1
+    assert alone.reached_at[3] is None
+
+
+def test_campaigns_restrict_only_the_stage1_event() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}]",
+        extra='    campaigns: [spring, "123"]\n',
+    )
+    other = ev("e1", "a", 0, campaign_id="999", utm_campaign="winter")
+    by_name = ev("e2", "a", 10, campaign_id="999", utm_campaign="spring")
+    by_id = ev("e3", "a", 5000, user="u2", campaign_id="123", utm_campaign=None)
+    stage2 = ev("e4", "b", 20, campaign_id="999", utm_campaign="winter")
+    journeys = journeys_of([other, by_name, by_id, stage2], f)
+    assert [(j.user_key, j.reached_event_id) for j in journeys] == [
+        ("u1", ("e2", "e4")),
+        ("u2", ("e3", None)),
+    ]
+    assert journeys[0].campaign_id == "999"  # the stage-1 event's campaign_id column
+    assert journeys_of([other], f) == []
+
+
+def test_conversion_ends_the_journey_so_a_hook_one_second_later_starts_a_new_one() -> None:
+    events = [
+        ev("e1", "a", 0),
+        ev("e2", "b", 10),
+        ev("e3", "c", 20),
+        ev("e4", "a", 20),  # same instant as the conversion: not after the end
+        ev("e5", "a", 21),
+        ev("e6", "b", 22),
+    ]
+    journeys = journeys_of(events)
+    assert starts(journeys) == seconds(0, 21)
+    assert journeys[0].ended_at == T0 + timedelta(seconds=20)
+    assert journeys[1].reached_event_id == ("e5", "e6", None)
+
+
+def test_events_outside_the_funnel_and_other_users_do_not_interfere() -> None:
+    events = [
+        ev("e1", "a", 0),
+        ev("e2", "noise", 5),
+        ev("e3", "b", 6, user="u2"),
+        ev("e4", "c", 7, user="u2"),
+        ev("e5", "b", 8),
+    ]
+    journeys = journeys_of(events)
+    assert [(j.user_key, j.furthest_stage) for j in journeys] == [("u1", 2)]
+
+
+def test_engaged_seconds_cover_all_user_events_from_each_stage_to_the_next_or_the_end() -> None:
+    events = [
+        ev("e1", "a", 0, engagement_time_ms=1000),
+        ev("e2", "noise", 5, engagement_time_ms=2000),  # not in the funnel, still counted
+        ev("e3", "b", 10, engagement_time_ms=4000),
+        ev("e4", "noise", 15, engagement_time_ms=8000),
+        ev("e5", "noise", 3600, engagement_time_ms=16000),  # at the deadline: excluded
+        ev("x1", "noise", 12, user="u2", engagement_time_ms=64000),  # another user
+    ]
+    (open_journey,) = journeys_of(events)
+    assert open_journey.engaged_seconds == (3.0, 12.0, None)
+
+    (converted,) = journeys_of([*events, ev("e6", "c", 20, engagement_time_ms=32000)])
+    # Stage 2 runs until stage 3 at 20; the converting stage has an empty interval.
+    assert converted.engaged_seconds == (3.0, 12.0, 0.0)
+
+
+def test_journey_attributes_and_finality() -> None:
+    events = [ev("e1", "a", 0, platform="meta", campaign_id="m9"), ev("e2", "b", 90)]
+    (journey,) = compute_journeys(events, ABC, as_of=date(2024, 3, 3), late_data_days=1)
+    assert journey.journey_id == hashlib.md5(b"f|u1|e1").hexdigest()
+    assert (journey.platform, journey.campaign_id) == ("meta", "m9")
+    assert journey.cohort_date == date(2024, 3, 1)
+    assert (journey.furthest_stage, journey.is_converted, journey.seconds_to_convert) == (
+        2,
+        False,
+        None,
+    )
+    # 1h window rounds up to 1 day: 2024-03-01 + 1 + 1 = 03-03, final only when as_of > 03-03.
+    assert not journey.is_final
+    (later,) = compute_journeys(events, ABC, as_of=date(2024, 3, 4), late_data_days=1)
+    assert later.is_final
+
+
+def test_organic_stage1_event_gives_a_journey_without_campaign() -> None:
+    (journey,) = journeys_of([ev("e1", "a", 0, platform=None, campaign_id=None)])
+    assert (journey.platform, journey.campaign_id) == (None, None)
+
+
+# --- stage aggregates ------------------------------------------------------------------------
+
+
+def test_quantile_cont_matches_a_hand_computation() -> None:
+    gaps = [100.0, 10.0, 30.0, 20.0]
+    assert quantile_cont(gaps, 0.5) == 25.0  # position 1.5 between 20 and 30
+    assert quantile_cont(gaps, 0.9) == pytest.approx(79.0)  # 2.7: 30 + 0.7 * 70
+    assert quantile_cont([7.0], 0.9) == 7.0
+    assert quantile_cont([], 0.5) is None
+
+
+def test_quantile_cont_agrees_with_duckdb() -> None:
+    duckdb = pytest.importorskip("duckdb")
+    rng = random.Random(7)
+    for n in (1, 2, 5, 17):
+        values = [float(rng.randint(0, 5000)) for _ in range(n)]
+        median, p90 = duckdb.sql(
+            "select quantile_cont(v, 0.5), quantile_cont(v, 0.9) from unnest($vals) t(v)",
+            params={"vals": values},
+        ).fetchone()
+        assert quantile_cont(values, 0.5) == pytest.approx(median)
+        assert quantile_cont(values, 0.9) == pytest.approx(p90)
+
+
+def test_stage_rows_count_reach_conversion_dropoff_times_and_cost() -> None:
+    events = []
+    # Four users advance to stage 2 after 10, 20, 30 and 100 seconds; u5 stops at stage 1;
+    # u1 also converts and has a second journey the same day.
+    for i, gap in enumerate([10, 20, 30, 100], start=1):
+        events += [
+            ev(f"u{i}a", "a", 0, user=f"u{i}", engagement_time_ms=1000 * i),
+            ev(f"u{i}b", "b", gap, user=f"u{i}"),
+        ]
+    events += [
+        ev("u1c", "c", 50, user="u1"),
+        ev("u1a2", "a", 60, user="u1"),
+        ev("u5a", "a", 0, user="u5"),
+        ev("o1a", "a", 0, user="o1", platform=None, campaign_id=None),
+    ]
+    journeys = journeys_of(events)
+    spend = {("google_ads", "c1", date(2024, 3, 1)): 30.0}
+    rows = aggregate_stages(journeys, ABC, spend)
+
+    organic = [r for r in rows if r.campaign_id is None]
+    paid = [r for r in rows if r.campaign_id == "c1"]
+    assert [r.stage_order for r in organic] == [1, 2, 3]
+    assert [r.stage_name for r in paid] == ["s1", "s2", "s3"]
+    assert organic[0].spend is None and organic[0].cost_per_journey_reached is None
+
+    s1, s2, s3 = paid
+    assert (s1.journeys_reached, s1.users_reached) == (6, 5)
+    assert (s1.journeys_advanced, s1.dropoff_count) == (4, 2)
+    assert s1.step_conversion_rate == pytest.approx(4 / 6)
+    assert s1.overall_conversion_rate == 1.0
+    assert s1.median_seconds_to_next_stage == 25.0
+    assert s1.p90_seconds_to_next_stage == pytest.approx(79.0)
+    # Stage 1 engaged time: u1's interval [0, 10) has 1 s, u2 2 s, u3 3 s, u4 4 s,
+    # u5 (open, until its deadline) 0 s, u1's second journey 0 s.
+    assert s1.avg_engaged_seconds == pytest.approx(10 / 6)
+    assert s1.spend == 30.0
+    assert s1.cost_per_journey_reached == pytest.approx(5.0)
+
+    assert (s2.journeys_reached, s2.journeys_advanced, s2.dropoff_count) == (4, 1, 3)
+    assert s2.step_conversion_rate == 0.25
+    assert s2.overall_conversion_rate == pytest.approx(4 / 6)
+    assert s2.median_seconds_to_next_stage == 40.0  # u1: 10 -> 50
+    assert s2.cost_per_journey_reached == pytest.approx(7.5)
+
+    assert (s3.journeys_reached, s3.users_reached) == (1, 1)
+    assert s3.journeys_advanced is None
+    assert s3.step_conversion_rate is None
+    assert s3.dropoff_count is None
+    assert s3.median_seconds_to_next_stage is None
+    assert s3.p90_seconds_to_next_stage is None
+    assert s3.avg_engaged_seconds == 0.0
+    assert s3.overall_conversion_rate == pytest.approx(1 / 6)
+    assert not any(r.is_final for r in rows)
+
+
+def test_stage_rows_with_nobody_at_a_stage_have_zero_reach_and_no_rates() -> None:
+    rows = aggregate_stages(journeys_of([ev("e1", "a", 0)]), ABC, {})
+    assert [(r.journeys_reached, r.users_reached) for r in rows] == [(1, 1), (0, 0), (0, 0)]
+    assert rows[0].step_conversion_rate == 0.0
+    assert rows[1].step_conversion_rate is None
+    assert rows[1].avg_engaged_seconds is None
+    assert rows[1].overall_conversion_rate == 0.0
+    assert rows[0].spend is None  # no spend data for the day
+
+
+def test_a_group_is_final_only_when_every_journey_is_final() -> None:
+    events = [ev("e1", "a", 0), ev("e2", "a", 0, user="u2")]
+    journeys = compute_journeys(events, ABC, as_of=date(2024, 3, 3), late_data_days=0)
+    assert all(r.is_final for r in aggregate_stages(journeys, ABC, {}))
+    mixed = [journeys[0], Journey(**{**journeys[1].__dict__, "is_final": False})]
+    assert not any(r.is_final for r in aggregate_stages(mixed, ABC, {}))
+
+
+# --- equivalence with ClickHouse windowFunnel ------------------------------------------------
+
+STAGE_EVENTS = ("a", "b", "c", "d")  # stage k accepts exactly STAGE_EVENTS[k-1]
+FOUR = funnel(
+    "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]},"
+    " {name: s4, events: [d]}]",
+    window="100h",
+)
+WINDOW_SECONDS = 100 * 3600
+
+
+def window_funnel_level(events: Sequence[tuple[int, str]], window: int, conditions: int) -> int:
+    """ClickHouse windowFunnel(window) default mode, written from its documented algorithm.
+
+    Events sorted by (timestamp, condition); a condition-1 event opens a chain; condition k
+    extends a chain at level k-1 whose first event is within `window` (inclusive). The result
+    is the deepest level any chain reached.
+    """
+    entries = sorted((ts, STAGE_EVENTS.index(name)) for ts, name in events if name in STAGE_EVENTS)
+    chain_start: list[int | None] = [None] * conditions  # start time of a chain at level k+1
+    for ts, cond in entries:
+        if cond >= conditions:
+            continue
+        if cond == 0:
+            chain_start[0] = ts
+        elif chain_start[cond - 1] is not None and ts <= chain_start[cond - 1] + window:
+            chain_start[cond] = chain_start[cond - 1]
+    return max((k + 1 for k, start in enumerate(chain_start) if start is not None), default=0)
+
+
+def _user_stream(draw: st.DrawFn) -> list[tuple[int, str]]:
+    """At most one stage-1 event, any number of later-stage and unrelated events."""
+    # A coarse time grid (hours) makes ties and exact-window hits common.
+    hour = st.integers(min_value=0, max_value=240).map(lambda h: h * 3600)
+    stream = [(draw(hour), name) for name in draw(st.lists(st.sampled_from("bcdz"), max_size=12))]
+    if draw(st.booleans()):
+        stream.append((draw(hour), "a"))
+    return stream
+
+
+user_streams = st.composite(_user_stream)
+
+
+def _as_events(streams: Sequence[Sequence[tuple[int, str]]]) -> list[dict[str, Any]]:
+    return [
+        ev(f"e{u:03d}_{i:03d}", name, ts, user=f"u{u}")
+        for u, stream in enumerate(streams)
+        for i, (ts, name) in enumerate(stream)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(streams=st.lists(user_streams(), min_size=1, max_size=4))
+def test_furthest_stage_equals_window_funnel_level_with_one_stage1_event_per_user(
+    streams: list[list[tuple[int, str]]],
+) -> None:
+    journeys = {j.user_key: j for j in journeys_of(_as_events(streams), FOUR)}
+    for u, stream in enumerate(streams):
+        expected = window_funnel_level(stream, WINDOW_SECONDS, FOUR.stage_count)
+        journey = journeys.get(f"u{u}")
+        assert (journey.furthest_stage if journey else 0) == expected
+
+
+def test_window_funnel_stand_in_agrees_with_clickhouse() -> None:
+    """Check the stand-in above against real windowFunnel (chdb), when chdb is installed."""
+    chdb = pytest.importorskip("chdb")
+    rng = random.Random(11)
+    streams = []
+    for _ in range(200):
+        stream = [
+            (rng.randint(0, 240) * 3600, rng.choice("bcdz")) for _ in range(rng.randint(0, 10))
+        ]
+        if rng.random() < 0.8:
+            stream.append((rng.randint(0, 240) * 3600, "a"))
+        streams.append(stream)
+    rows = ", ".join(
+        f"({u}, {ts}, '{name}')" for u, stream in enumerate(streams) for ts, name in stream
+    )
+    result = chdb.query(
+        f"""
+        select u, windowFunnel({WINDOW_SECONDS})(toDateTime(ts, 'UTC'), e = 'a', e = 'b', e = 'c',
+            e = 'd') as level
+        from values('u UInt32, ts UInt32, e String', {rows})
+        group by u order by u
+        """,
+        "CSV",
+    )
+    levels = {int(u): int(level) for u, level in (line.split(",") for line in str(result).split())}
+    journeys = {j.user_key: j for j in journeys_of(_as_events(streams), FOUR)}
+    for u, stream in enumerate(streams):
+        if not stream:
+            continue
+        expected = window_funnel_level(stream, WINDOW_SECONDS, FOUR.stage_count)
+        assert levels[u] == expected
+        journey = journeys.get(f"u{u}")
+        assert (journey.furthest_stage if journey else 0) == levels[u]
