@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .errors import IngestError
 from .ga4 import load_ga4_day
+from .google_ads import load_google_ads
 from .lake import read_partitions_sql, write_partition
 from .result import FileCounts, IngestResult
 
@@ -15,6 +16,7 @@ __all__ = [
     "IngestError",
     "IngestResult",
     "load_ga4_day",
+    "load_google_ads",
     "read_partitions_sql",
     "write_partition",
 ]

@@ -85,10 +85,18 @@ class IngestResult:
         con.execute(f"drop table if exists {self.quarantine_table}")
 
 
-def count_by_file(con: duckdb.DuckDBPyConnection, table: str, files: list[Path]) -> dict[str, int]:
-    """Rows per source_file in a temp table, with zero for files that produced none."""
+def count_by_file(
+    con: duckdb.DuckDBPyConnection, table: str, files: list[Path], only_good: bool = False
+) -> dict[str, int]:
+    """Rows per source_file in a temp table (zero for files with none).
+
+    `only_good` counts rows whose `reason` is NULL, for staging tables holding both kinds.
+    """
     counts = dict.fromkeys((str(p) for p in files), 0)
-    rows = con.execute(f"select source_file, count(*) from {table} group by source_file").fetchall()
+    where = "where reason is null" if only_good else ""
+    rows = con.execute(
+        f"select source_file, count(*) from {table} {where} group by source_file"
+    ).fetchall()
     counts.update({name: int(n) for name, n in rows})
     return counts
 
