@@ -1,0 +1,58 @@
+"""Validate lake partitions (Parquet files) against a suite. Dagster asset checks call this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipelines.lib.quality.outcome import SuiteOutcome
+from pipelines.lib.quality.validate import validate_frame
+from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, EVENTS_COLUMNS
+from pipelines.lib.settings import EXPECTATIONS_DIR
+
+# Canonical shapes for suites named after a canonical table: an empty partition (no files)
+# then validates as zero rows of the right columns, a warning rather than a missing-column error.
+CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
+    "events": EVENTS_COLUMNS,
+    "ad_performance": AD_PERFORMANCE_COLUMNS,
+}
+
+
+def check_partition_parquet(
+    suite_name: str,
+    parquet_paths: list[Path],
+    *,
+    expectations_dir: Path = EXPECTATIONS_DIR,
+) -> SuiteOutcome:
+    """Read every Parquet file of one partition into one frame and validate it."""
+    return validate_frame(
+        suite_name, read_parquet_frame(suite_name, parquet_paths), expectations_dir=expectations_dir
+    )
+
+
+def read_parquet_frame(suite_name: str, parquet_paths: list[Path]) -> pd.DataFrame:
+    """Arrow-backed pandas frame of the files, or an empty canonical frame when there are none."""
+    if not parquet_paths:
+        return _empty_frame(CANONICAL_COLUMNS.get(suite_name, {}))
+    with duckdb.connect() as con:
+        # No union_by_name: one partition is one writer's output, and silently null-filling a
+        # column missing from one file would hide exactly the drift the suite looks for.
+        table = con.read_parquet([str(Path(p)) for p in parquet_paths]).to_arrow_table()
+    return _to_pandas(table)
+
+
+def _empty_frame(columns: dict[str, str]) -> pd.DataFrame:
+    if not columns:
+        return pd.DataFrame()
+    projection = ", ".join(f"cast(null as {dtype}) as {name}" for name, dtype in columns.items())
+    with duckdb.connect() as con:
+        return _to_pandas(con.sql(f"select {projection} limit 0").to_arrow_table())
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    # ArrowDtype keeps ints nullable and dates as dates (no float / object round trip) and
+    # avoids a copy; the suites are tested against these dtypes.
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
