@@ -13,10 +13,12 @@ Matching
 An event matches a stage when one of the stage's matchers matches: same event_name and every
 filter of the matcher (stage-level `where` plus the entry's own) is true. Filters are SQL-like:
 a comparison on a null field is false (also for `ne` and `not_in`); is_null / not_null test
-for null. `param.<key>` reads properties[key] (a missing key is null). eq / ne / in / not_in
-compare the field's text form with the filter's text values (booleans as 'true'/'false', see
-`model.scalar_text`); gt / gte / lt / lte compare float(field) with the number (a field that
-is not a number gives false); contains is a substring test on the text form.
+for null. `param.<key>` reads properties[key] (a missing key or JSON null is null). Filters
+with a number (value_number: gt / gte / lt / lte, and eq / ne written with a numeric value)
+compare float(field) with it, and a field that is not a number gives false. Otherwise eq / ne /
+in / not_in compare the field's text form with the filter's text values (booleans as
+'true'/'false', floats in shortest round-trip form, see `model.scalar_text`; like DuckDB's
+cast to varchar), and contains is a substring test on the text form.
 
 Rules, per funnel and user_key
 ------------------------------
@@ -119,12 +121,14 @@ def filter_matches(event: Event, flt: Filter) -> bool:
         return value is not None
     if value is None:
         return False
-    if flt.op in ("gt", "gte", "lt", "lte"):
+    if flt.value_number is not None:  # numeric ops, and eq / ne given a number
         number = _as_number(value)
-        if number is None or flt.value_number is None:
+        if number is None:
             return False
         target = flt.value_number
         return {
+            "eq": number == target,
+            "ne": number != target,
             "gt": number > target,
             "gte": number >= target,
             "lt": number < target,

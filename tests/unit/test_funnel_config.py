@@ -353,3 +353,31 @@ def test_write_funnel_tables_writes_one_parquet_per_table_and_replaces_it(tmp_pa
         table = pq.read_table(tmp_path / "defs" / f"{name}.parquet")
         assert table.num_rows == count
         assert table.schema.names == TABLE_SCHEMAS[name].names
+
+
+def test_numeric_eq_and_ne_carry_both_text_and_number() -> None:
+    stage = (
+        parse_funnels(
+            """
+funnels:
+  - id: f
+    kind: micro
+    stages:
+      - name: s1
+        events: [x]
+        where:
+          - {field: value, op: eq, value: 10}
+          - {field: utm_medium, op: ne, value: cpc}
+          - {field: is_paid_touch, op: eq, value: true}
+      - {name: s2, events: [y]}
+""",
+            source="inline.yml",
+        )
+        .funnels[0]
+        .stage(1)
+    )
+    assert [(f.value_text, f.value_number) for f in stage.where] == [
+        ("10", 10.0),
+        ("cpc", None),
+        ("true", None),  # booleans are not numbers
+    ]

@@ -115,8 +115,12 @@ def filter_stage(filter_yaml: str) -> Any:
         ("{field: engagement_time_ms, op: gt, value: 10000}", {"engagement_time_ms": 10000}, False),
         ("{field: engagement_time_ms, op: lt, value: 5}", {"engagement_time_ms": None}, False),
         ("{field: value, op: lte, value: 9.5}", {"value": 9.5}, True),
-        ("{field: value, op: eq, value: 10}", {"value": 10.0}, False),  # '10.0' != '10'
-        ("{field: value, op: eq, value: 10.0}", {"value": 10.0}, True),
+        ("{field: value, op: eq, value: 10}", {"value": 10.0}, True),  # numbers compare as numbers
+        ("{field: value, op: ne, value: 10}", {"value": 10.5}, True),
+        ("{field: param.n, op: eq, value: 10}", {"properties": {"n": "10.0"}}, True),
+        ("{field: param.n, op: ne, value: 10}", {"properties": {"n": "ten"}}, False),
+        ("{field: param.n, op: eq, value: '10'}", {"properties": {"n": "10.0"}}, False),  # text
+        ("{field: param.n, op: in, value: [10, 11]}", {"properties": {"n": 10}}, True),
         (
             "{field: page_url, op: contains, value: /pricing}",
             {"page_url": "https://x/pricing?a"},

@@ -275,6 +275,9 @@ def _parse_filter(raw: Any, where: str, path: str, p: _Problems) -> Filter | Non
             p.add(where, vpath, f"operator '{op}' needs a single value, got {_type_name(value)}")
         else:
             result["value_text"] = scalar_text(value)
+            if _is_number(value):
+                # eq 10 should match a value of 10.0: compare numbers when given a number.
+                result["value_number"] = float(value)
     elif op in LIST_OPS:
         if not isinstance(value, list) or not value:
             p.add(where, vpath, f"operator '{op}' needs a non-empty list, got {_type_name(value)}")

@@ -95,8 +95,9 @@ def scalar_text(value: Scalar) -> str:
 class Filter:
     """One condition on an event: `field op value`, already normalised.
 
-    Exactly one of value_text (eq, ne, contains), value_number (gt, gte, lt, lte) and value_list
-    (in, not_in) is set; none for is_null / not_null.
+    value_text is set for eq, ne and contains; value_number for gt, gte, lt, lte, and also for
+    eq / ne when the YAML value is a number (those then compare numerically); value_list for
+    in / not_in; none for is_null / not_null.
     """
 
     field: str  # as written: a canonical column name or "param.<key>"

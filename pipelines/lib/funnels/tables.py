@@ -64,7 +64,8 @@ TABLE_SCHEMAS: dict[str, pa.Schema] = {
             pa.field("param_key", pa.string()),  # null unless field is param.<key>
             pa.field("op", pa.string(), nullable=False),
             pa.field("value_text", pa.string()),  # eq, ne, contains
-            pa.field("value_number", pa.float64()),  # gt, gte, lt, lte
+            # gt, gte, lt, lte; also eq / ne with a numeric value (then compared as numbers)
+            pa.field("value_number", pa.float64()),
             pa.field("value_list", pa.list_(pa.string())),  # in, not_in
         ]
     ),
