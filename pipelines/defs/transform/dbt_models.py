@@ -37,7 +37,9 @@ def build_dbt_models() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         funnels = load_funnels(settings.funnels_file)
         start = reprocess_from(
-            partition_dates(context)[0], funnels.max_window_days, settings.late_data_days
+            partition_dates(context)[0],
+            max(funnel.window_days for funnel in funnels),
+            settings.late_data_days,
         )
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
         # dbt reads its paths from the same variable the resource was configured from.
