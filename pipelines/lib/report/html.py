@@ -23,6 +23,7 @@ from pipelines.lib.report.text import (
     format_count,
     format_duration,
     format_money,
+    format_number,
     format_rate,
     format_stage_table,
 )
@@ -105,7 +106,7 @@ def _performance_section(campaigns: list[CampaignPerformance]) -> str:
         f"<td>{_e(format_money(c.cpc, c.currency))}</td><td>{_e(format_count(c.journeys))}</td>"
         f"<td>{_e(format_count(c.conversions))}</td>"
         f"<td>{_e(format_money(c.cost_per_conversion, c.currency))}</td>"
-        f"<td>{_e(format_count(c.platform_conversions))}</td>"
+        f"<td>{_e(format_number(c.platform_conversions))}</td>"
         f"<td>{_e(format_count(c.first_party_conversions))}</td></tr>"
         for c in campaigns
     )

@@ -21,6 +21,14 @@ def format_count(value: Any) -> str:
     return "-" if value is None else f"{int(value):,}"
 
 
+def format_number(value: Any) -> str:
+    """Counts that may be fractional (platform-modelled conversions keep their decimals)."""
+    if value is None:
+        return "-"
+    number = float(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
+
+
 def format_rate(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f}%"
 
