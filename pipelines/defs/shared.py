@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -80,7 +81,12 @@ def dbt_project() -> DbtProject:
     """The dbt project with a current manifest (parsed once per load when models changed)."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if _manifest_is_stale(project):
-        project.preparer.prepare(project)
+        # dbt parse writes target/manifest.json, which the asset definitions are built from.
+        subprocess.run(
+            [_dbt_executable(), "parse", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+            cwd=DBT_PROJECT_DIR,
+            check=True,
+        )
     return project
 
 
@@ -89,5 +95,9 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        dbt_executable=_dbt_executable(),
     )
+
+
+def _dbt_executable() -> str:
+    return str(Path(sys.executable).with_name("dbt"))

@@ -11,13 +11,22 @@
 -- zero-filled), with reach, conversion, drop-off, timing and cost per micro-commitment.
 with
 
+-- Organic journeys (no platform, no campaign) get named placeholders so every row has a key.
 journeys as (
-    select * from {{ ref('fct_funnel_journeys') }}
+    select
+        * exclude (platform, campaign_id),
+        coalesce(platform, 'organic') as platform,
+        coalesce(campaign_id, '(none)') as campaign_id
+    from {{ ref('fct_funnel_journeys') }}
     where {{ in_reprocess_range('cohort_date') }}
 ),
 
 journey_stages as (
-    select * from {{ ref('fct_funnel_journey_stages') }}
+    select
+        * exclude (platform, campaign_id),
+        coalesce(platform, 'organic') as platform,
+        coalesce(campaign_id, '(none)') as campaign_id
+    from {{ ref('fct_funnel_journey_stages') }}
     where {{ in_reprocess_range('cohort_date') }}
 ),
 
@@ -87,8 +96,8 @@ filled as (
         on
             stage_grid.funnel_id = stage_stats.funnel_id
             and stage_grid.cohort_date = stage_stats.cohort_date
-            and stage_grid.platform is not distinct from stage_stats.platform
-            and stage_grid.campaign_id is not distinct from stage_stats.campaign_id
+            and stage_grid.platform = stage_stats.platform
+            and stage_grid.campaign_id = stage_stats.campaign_id
             and stage_grid.stage_order = stage_stats.stage_order
 ),
 

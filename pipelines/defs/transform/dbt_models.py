@@ -15,8 +15,8 @@ from pipelines.defs.shared import (
     partition_dates,
 )
 from pipelines.defs.transform.translator import MicrofunnelDbtTranslator
-from pipelines.lib.dbt_vars import dbt_build_args, dbt_vars, reprocess_from
-from pipelines.lib.funnels import load_funnels
+from pipelines.lib.dbt_vars import dbt_build_args, dbt_vars
+from pipelines.lib.rebuild_window import rebuild_start
 from pipelines.lib.settings import ENV_WAREHOUSE_DIR
 
 
@@ -35,12 +35,7 @@ def build_dbt_models() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, microfunnel: MicrofunnelResource
     ) -> Iterator[Any]:
         settings = microfunnel.settings()
-        funnels = load_funnels(settings.funnels_file)
-        start = reprocess_from(
-            partition_dates(context)[0],
-            max(funnel.window_days for funnel in funnels),
-            settings.late_data_days,
-        )
+        start = rebuild_start(settings, partition_dates(context)[0])
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
         # dbt reads its paths from the same variable the resource was configured from.
         os.environ[ENV_WAREHOUSE_DIR] = str(settings.warehouse_dir)

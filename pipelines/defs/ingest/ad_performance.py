@@ -1,0 +1,98 @@
+"""Google Ads reports -> the canonical `ad_performance` table (and its quarantine), per day."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+
+from pipelines.defs.ingest.ingest_metadata import ingest_metadata
+from pipelines.defs.ingest.lake_checks import check_specs, run_checks
+from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
+from pipelines.defs.shared import (
+    LAKE_POOL,
+    OWNERS,
+    MicrofunnelResource,
+    daily_partitions,
+    partition_dates,
+    run_started_at,
+)
+from pipelines.lib.ingest import load_google_ads, write_partition
+from pipelines.lib.ingest.lake import PART_FILE, partition_dir
+from pipelines.lib.landing import google_ads_files
+
+AD_PERFORMANCE = "ad_performance"
+AD_PERFORMANCE_QUARANTINE = "ad_performance_quarantine"
+
+
+def build_ad_performance_asset() -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name="ingest_google_ads",
+        specs=[
+            dg.AssetSpec(
+                AD_PERFORMANCE,
+                group_name="ingest",
+                kinds={"googleads", "parquet"},
+                owners=OWNERS,
+                deps=[GOOGLE_ADS_REPORTS],
+                description=(
+                    "Canonical ad performance (DESIGN.md section 4): one row per platform, "
+                    "account, campaign, ad group, ad and day, partitioned by report day under "
+                    "<warehouse>/lake/ad_performance/. A restated day: the last file wins."
+                ),
+            ),
+            dg.AssetSpec(
+                AD_PERFORMANCE_QUARANTINE,
+                group_name="ingest",
+                kinds={"parquet"},
+                owners=OWNERS,
+                deps=[GOOGLE_ADS_REPORTS],
+                description=(
+                    "Report rows with unparseable numbers or dates, with reason, file and line. "
+                    "Rows without a readable date are kept in the run's last day."
+                ),
+            ),
+        ],
+        check_specs=check_specs(AD_PERFORMANCE),
+        partitions_def=daily_partitions(),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=LAKE_POOL,
+    )
+    def ingest_google_ads(
+        context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        settings = microfunnel.settings()
+        days = partition_dates(context)
+        files = google_ads_files(settings.landing_dir)
+        if not files:
+            context.log.warning("No Google Ads report files; writing empty partitions")
+        written = []
+        with duckdb.connect() as con:
+            result = load_google_ads(con, files, days, run_started_at())
+            context.log.info(result.describe())
+            for day in days:
+                day_rows = f"select * from {result.table} where report_date = date '{day}'"
+                write_partition(con, day_rows, settings.lake_dir / AD_PERFORMANCE, day)
+                written.append(partition_dir(settings.lake_dir / AD_PERFORMANCE, day) / PART_FILE)
+                undated = "or partition_date is null" if day == days[-1] else ""
+                day_rejects = (
+                    f"select * from {result.quarantine_table} "
+                    f"where partition_date = date '{day}' {undated}"
+                )
+                write_partition(con, day_rejects, settings.lake_dir / AD_PERFORMANCE_QUARANTINE, day)
+            result.drop(con)
+
+        yield dg.MaterializeResult(
+            asset_key=AD_PERFORMANCE, metadata=ingest_metadata([result], "loaded")
+        )
+        yield dg.MaterializeResult(
+            asset_key=AD_PERFORMANCE_QUARANTINE, metadata=ingest_metadata([result], "quarantined")
+        )
+        yield from run_checks(AD_PERFORMANCE, written, [result])
+
+    return ingest_google_ads
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[build_ad_performance_asset()])

@@ -1,0 +1,29 @@
+"""Materialization metadata every ingestion asset reports: files, rows, reconciliation."""
+
+
+import dagster as dg
+
+from pipelines.lib.ingest import IngestResult
+
+
+def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, object]:
+    dates = [r.min_date for r in results if r.min_date] + [r.max_date for r in results if r.max_date]
+    rows = sum(getattr(r, rows_kind) for r in results)
+    return {
+        "dagster/row_count": rows,
+        "files_read": sum(r.files_read for r in results),
+        "rows_landed": sum(r.landed for r in results),
+        "rows_loaded": sum(r.loaded for r in results),
+        "rows_quarantined": sum(r.quarantined for r in results),
+        "dates": f"{min(dates)} .. {max(dates)}" if dates else "none",
+        "per_file": dg.MetadataValue.md(_per_file_table(results)),
+    }
+
+
+def _per_file_table(results: list[IngestResult]) -> str:
+    lines = ["| file | landed | loaded | quarantined |", "|---|---:|---:|---:|"]
+    for result in results:
+        lines += [
+            f"| {f.source_file} | {f.landed} | {f.loaded} | {f.quarantined} |" for f in result.files
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,45 @@
+"""Finding export files in the landing zone: only regular files inside the landing root."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+GA4_DIR = "ga4"
+GOOGLE_ADS_DIR = "google_ads"
+GA4_SUFFIXES = (".json", ".jsonl", ".ndjson", ".parquet")
+CSV_SUFFIXES = (".csv",)
+
+
+class LandingPathError(ValueError):
+    """A landing path that escapes the root or is a link: refused, never read."""
+
+
+def _safe(root: Path, path: Path) -> Path:
+    if path.is_symlink():
+        raise LandingPathError(f"{path}: symbolic links are not read from the landing zone")
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise LandingPathError(f"{path}: resolves outside the landing root {root}")
+    return resolved
+
+
+def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:
+    name = path.name.removesuffix(".gz")
+    return any(name.endswith(suffix) for suffix in suffixes)
+
+
+def ga4_files_for_day(landing_dir: Path, export_date: date) -> list[Path]:
+    """`ga4/events_YYYYMMDD*.json[.gz]|.parquet`, or every file of a `ga4/events_YYYYMMDD/` set."""
+    folder = landing_dir / GA4_DIR
+    stem = f"events_{export_date:%Y%m%d}"
+    candidates = [*folder.glob(f"{stem}*"), *folder.glob(f"{stem}/*")]
+    files = [p for p in candidates if not p.is_dir() and _has_suffix(p, GA4_SUFFIXES)]
+    return sorted({_safe(landing_dir, p) for p in files})
+
+
+def google_ads_files(landing_dir: Path) -> list[Path]:
+    """Every Google Ads report file; each row carries its own day, filtered after reading."""
+    folder = landing_dir / GOOGLE_ADS_DIR
+    files = [p for p in folder.rglob("*") if not p.is_dir() and _has_suffix(p, CSV_SUFFIXES)]
+    return sorted({_safe(landing_dir, p) for p in files})
