@@ -17,7 +17,7 @@ from ..schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS, select_list
 from .errors import IngestError
 from .lines import append_lines, create_lines_table
 from .result import FileCounts, IngestResult, count_by_file, date_span
-from .sql import quote_literal, temp_name, url_param, use_utc
+from .sql import literal, quote_literal, temp_name, url_param, use_utc
 from .timeutil import check_timezone, naive_utc
 
 SOURCE = "ga4"
@@ -27,6 +27,8 @@ REQUIRED_FIELDS = ("event_name", "event_timestamp", "user_pseudo_id")
 EARLIEST_EVENT = datetime(2000, 1, 1)
 # Events may be stamped up to one calendar day after the export day (property timezone skew).
 LATEST_DAYS_AFTER_EXPORT = 1
+
+_MAX_US = 253402300799999999  # 9999-12-31 23:59:59.999999, make_timestamp's upper bound
 
 # Params mapped to their own columns; everything else goes to `properties`.
 MAPPED_PARAMS = (
@@ -99,7 +101,7 @@ def load_ga4_day(
         _reject_non_ga4(con, lines, parsed)
         landed = count_by_file(con, parsed, paths)
         _map_events(con, parsed, events, export_date, timezone, naive_utc(loaded_at))
-        _map_quarantine(con, parsed, quarantine, export_date, naive_utc(loaded_at))
+        _map_quarantine(con, lines, parsed, quarantine, export_date, naive_utc(loaded_at))
     finally:
         con.execute(f"drop table if exists {lines}")
         con.execute(f"drop table if exists {parsed}")
@@ -161,19 +163,18 @@ def _parse(con: duckdb.DuckDBPyConnection, lines: str, parsed: str, export_date:
         f"case when nullif(j.{name}, '') is null then '{name}' end" for name in REQUIRED_FIELDS
     )
     structure = quote_literal(json.dumps(EVENT_STRUCTURE))
+    # One JSON parse per line (json_valid is a cheap scan); `line` itself is not copied,
+    # quarantine joins it back for the few bad rows.
     con.execute(
         f"""
         create temp table {parsed} as
-        with src as (
-            select source_file, source_line, line, json_valid(line) as is_json
+        with typed as materialized (
+            select source_file, source_line,
+                json_valid(line) as is_json,
+                left(ltrim(line, ' ' || chr(9)), 1) = '{{' as is_object,
+                case when json_valid(line) then from_json(line, {structure}) end as j
             from {lines}
             where nullif(trim(line, ' ' || chr(9) || chr(13)), '') is not null
-        ),
-        typed as (
-            select *,
-                case when is_json and json_type(line) = 'OBJECT'
-                    then from_json(line, {structure}) end as j
-            from src
         ),
         checked as (
             select *,
@@ -181,23 +182,22 @@ def _parse(con: duckdb.DuckDBPyConnection, lines: str, parsed: str, export_date:
                 try_cast(trim(j.event_timestamp) as bigint) as ts_us
             from typed
         )
-        select source_file, source_line, line, j, ts_us,
+        select source_file, source_line, j, ts_us,
             case
                 when not is_json then 'invalid JSON (truncated or malformed line)'
-                when j is null then 'not a JSON object'
+                when not is_object then 'not a JSON object'
                 when missing_fields is not null
                     then 'missing required field: ' || missing_fields
                 when ts_us is null
                     then 'unparseable event_timestamp: ' || left(j.event_timestamp, 100)
-                when ts_us < $lo
+                when ts_us < {lo_us}
                     then 'event_timestamp before 2000-01-01: ' || ts_us::varchar
-                when ts_us >= $hi
-                    then 'event_timestamp ' || make_timestamp(least(ts_us, $max))::varchar
-                        || ' is more than 1 day after export date ' || $export_date::varchar
+                when ts_us >= {hi_us}
+                    then 'event_timestamp ' || make_timestamp(least(ts_us, {_MAX_US}))::varchar
+                        || ' is more than 1 day after export date {export_date.isoformat()}'
             end as reason
         from checked
-        """,
-        {"lo": lo_us, "hi": hi_us, "max": 253402300799999999, "export_date": export_date},
+        """
     )
 
 
@@ -327,7 +327,7 @@ def _map_events(
                 '{SOURCE}' as source,
                 j.event_name,
                 event_at,
-                cast(timezone($timezone, event_at::timestamptz) as date) as event_date,
+                cast(timezone({literal(timezone)}, event_at::timestamptz) as date) as event_date,
                 coalesce(nullif(j.user_id, ''), j.user_pseudo_id) as user_key,
                 j.user_pseudo_id as anonymous_id,
                 nullif(j.user_id, '') as user_id,
@@ -346,20 +346,20 @@ def _map_events(
                         lambda p: p.key is not null and p.key not in ({mapped})),
                     lambda p: to_json(p.key)::varchar || ':' || {_PROPERTY_JSON}
                 ), ',') || '}}' as properties,
-                $export_date as export_date,
+                {literal(export_date)} as export_date,
                 source_file,
                 source_line,
-                $loaded_at as loaded_at
+                {literal(loaded_at)} as loaded_at
             from urls
         )
         order by source_file, source_line
-        """,
-        {"timezone": timezone, "export_date": export_date, "loaded_at": loaded_at},
+        """
     )
 
 
 def _map_quarantine(
     con: duckdb.DuckDBPyConnection,
+    lines: str,
     parsed: str,
     quarantine: str,
     export_date: date,
@@ -370,14 +370,15 @@ def _map_quarantine(
         create temp table {quarantine} as
         select {select_list(QUARANTINE_COLUMNS)}
         from (
-            select '{SOURCE}' as source, source_file, source_line, reason,
-                line as raw_record, $export_date as partition_date, $loaded_at as loaded_at
-            from {parsed}
-            where reason is not null
+            select '{SOURCE}' as source, p.source_file, p.source_line, p.reason,
+                l.line as raw_record, {literal(export_date)} as partition_date,
+                {literal(loaded_at)} as loaded_at
+            from {parsed} as p
+            join {lines} as l using (source_file, source_line)
+            where p.reason is not null
         )
         order by source_file, source_line
-        """,
-        {"export_date": export_date, "loaded_at": loaded_at},
+        """
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import IngestError
+from .sql import literal
 
 # Unit/record separators: control characters never valid unescaped in JSON or report text.
 _NO_DELIMITER = "\x1f\x1e\x1d"
@@ -33,18 +34,19 @@ def append_lines(
     """Append every line of `path` (gzip by extension) to `table`; returns the line count."""
     if path.stat().st_size == 0:
         return 0  # DuckDB refuses to sniff an empty file; an empty file is zero lines.
+    name = literal(str(path))  # quoted, not bound: see sql.literal
     try:
         inserted = con.execute(
             f"""
             insert into {table}
-            select ?, row_number() over (), line
+            select {name}, row_number() over (), line
             from read_csv(
-                ?, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
-                delim = ?, quote = '', escape = '', strict_mode = false,
-                max_line_size = ?, encoding = ?, compression = 'auto'
+                {name}, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
+                delim = {literal(_NO_DELIMITER)}, quote = '', escape = '', strict_mode = false,
+                max_line_size = {_MAX_LINE_BYTES}, encoding = {literal(encoding)},
+                compression = 'auto'
             )
-            """,
-            [str(path), str(path), _NO_DELIMITER, _MAX_LINE_BYTES, encoding],
+            """
         )
     except duckdb.Error as exc:
         raise IngestError(f"{path}: cannot read as {encoding} text lines: {exc}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date, datetime
 
 import duckdb
 
@@ -13,6 +14,25 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 def quote_literal(text: str) -> str:
     """A SQL string literal; for places where DuckDB does not accept a bound parameter."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def literal(value: str | int | float | date | datetime | list[str] | None) -> str:
+    """A typed SQL literal. Used instead of bound parameters: DuckDB plans prepared
+    statements with parameters in table functions (read_csv) several times slower.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"timestamp {quote_literal(value.isoformat(sep=' '))}"
+    if isinstance(value, date):
+        return f"date {quote_literal(value.isoformat())}"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    return quote_literal(str(value))
 
 
 def temp_name(prefix: str) -> str:
