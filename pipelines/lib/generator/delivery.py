@@ -26,7 +26,8 @@ def plan_deliveries(
     late = rng.random(n) < late_share
     day = event_day + np.where(late, rng.integers(1, 4, n), 0)
     dup = np.flatnonzero(rng.random(n) < duplicate_share)
-    dup_day = day[dup] + rng.integers(0, 2, len(dup))
+    # A second copy never arrives later than GA4 accepts (3 days after the event).
+    dup_day = np.minimum(day[dup] + rng.integers(0, 2, len(dup)), event_day[dup] + 3)
     return Deliveries(
         row=np.concatenate([np.arange(n), dup]),
         day=np.concatenate([day, dup_day]),
