@@ -352,7 +352,6 @@ def _map_events(
                 {literal(loaded_at)} as loaded_at
             from urls
         )
-        order by source_file, source_line
         """
     )
 
