@@ -6,7 +6,7 @@ import csv
 import gzip
 import json
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -184,7 +184,7 @@ def test_every_ga4_line_is_an_export_row_with_bigquery_json_types(week, week_row
 def test_event_timestamp_falls_on_event_date(week_rows) -> None:
     for rows in week_rows.values():
         for row in rows:
-            at = datetime.utcfromtimestamp(int(row["event_timestamp"]) / 1e6)
+            at = datetime.fromtimestamp(int(row["event_timestamp"]) / 1e6, UTC)
             assert at.strftime("%Y%m%d") == row["event_date"]
 
 
