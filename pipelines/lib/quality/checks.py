@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from pipelines.lib.quality.outcome import SuiteOutcome
 from pipelines.lib.quality.validate import validate_frame
@@ -34,14 +33,15 @@ def check_partition_parquet(
 
 
 def read_parquet_frame(suite_name: str, parquet_paths: list[Path]) -> pd.DataFrame:
-    """Arrow-backed pandas frame of the files, or an empty canonical frame when there are none."""
+    """One pandas frame of the files, or an empty canonical frame when there are none."""
     if not parquet_paths:
         return _empty_frame(CANONICAL_COLUMNS.get(suite_name, {}))
+    # DuckDB's own conversion (nullable Int64, datetime64, str), not Arrow-backed dtypes: GX
+    # fingerprints every batch with pandas hashing, which is ~3x slower on Arrow arrays.
     with duckdb.connect() as con:
         # No union_by_name: one partition is one writer's output, and silently null-filling a
         # column missing from one file would hide exactly the drift the suite looks for.
-        table = con.read_parquet([str(Path(p)) for p in parquet_paths]).to_arrow_table()
-    return _to_pandas(table)
+        return con.read_parquet([str(Path(p)) for p in parquet_paths]).df()
 
 
 def _empty_frame(columns: dict[str, str]) -> pd.DataFrame:
@@ -49,10 +49,4 @@ def _empty_frame(columns: dict[str, str]) -> pd.DataFrame:
         return pd.DataFrame()
     projection = ", ".join(f"cast(null as {dtype}) as {name}" for name, dtype in columns.items())
     with duckdb.connect() as con:
-        return _to_pandas(con.sql(f"select {projection} limit 0").to_arrow_table())
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    # ArrowDtype keeps ints nullable and dates as dates (no float / object round trip) and
-    # avoids a copy; the suites are tested against these dtypes.
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+        return con.sql(f"select {projection} limit 0").df()

@@ -88,9 +88,9 @@ class SuiteOutcome:
 
 def observed_from_result(result: dict[str, Any], exception: dict[str, Any] | None) -> dict:
     """The few figures a reader needs, JSON-friendly, with the sample trimmed."""
-    if exception and exception.get("raised_exception"):
-        message = str(exception.get("exception_message") or "unknown error").splitlines()[0]
-        return {"exception": message[:300]}
+    message = _exception_message(exception or {})
+    if message is not None:
+        return {"exception": message}
     observed: dict[str, Any] = {}
     for key in _OBSERVED_KEYS:
         if result.get(key) is not None:
@@ -102,6 +102,16 @@ def observed_from_result(result: dict[str, Any], exception: dict[str, Any] | Non
     if "observed_value" in result:
         observed["observed_value"] = _plain(result["observed_value"])
     return observed
+
+
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX reports either one exception or one per failed metric (keyed by metric id)."""
+    candidates = [info, *(v for v in info.values() if isinstance(v, dict))]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            message = str(candidate.get("exception_message") or "unknown error")
+            return (message.splitlines() or ["unknown error"])[0][:300]
+    return None
 
 
 def column_of(kwargs: dict[str, Any]) -> str | None:

@@ -1,0 +1,98 @@
+"""Time one validation of the events suite on a 1M-row canonical frame.
+
+Run: .venv/bin/python benchmarks/bench_quality.py [rows]
+Prints the one-off GX import + context cost separately from the steady-state validation.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+# Runnable as a plain script from a fresh checkout, like the other benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipelines.lib.quality import validate_frame
+from pipelines.lib.quality.checks import check_partition_parquet
+from pipelines.lib.schemas import EVENTS_COLUMNS, select_list
+
+EVENTS_SQL = """
+select
+    'ev-' || i as event_id,
+    'ga4' as source,
+    ['session_start', 'page_view', 'scroll', 'view_item', 'purchase'][1 + i % 5] as event_name,
+    timestamp '2024-03-01' + to_microseconds(i * 80_000) as event_at,
+    date '2024-03-01' as event_date,
+    'user-' || (i // 20) as user_key,
+    'anon-' || (i // 20) as anonymous_id,
+    case when i % 7 = 0 then 'u' || (i // 20) end as user_id,
+    case when i % 10 <> 0 then 'sess-' || (i // 8) end as session_id,
+    'https://shop.example/p/' || (i % 500) as page_url,
+    'https://www.google.com/' as referrer,
+    'google' as utm_source, 'cpc' as utm_medium, 'spring_sale' as utm_campaign,
+    null as utm_content, null as utm_term, null as utm_id,
+    case when i % 20 = 0 then 'Cj0KCQ' || i end as click_id,
+    case when i % 20 = 0 then 'gclid' end as click_id_type,
+    case when i % 3 = 0 then null else (i % 30_000) end as engagement_time_ms,
+    case when i % 5 = 4 then 49.9 end as value,
+    case when i % 5 = 4 then 'EUR' end as currency,
+    '{"ga_session_number": 1}' as properties,
+    date '2024-03-01' as export_date,
+    'events_20240301.json.gz' as source_file,
+    i as source_line,
+    timestamp '2024-03-02 03:00:00' as loaded_at
+from range($rows) t(i)
+"""
+
+
+def main(rows: int = 1_000_000) -> None:
+    sql = f"select {select_list(EVENTS_COLUMNS)} from ({EVENTS_SQL.replace('$rows', str(rows))})"
+    with duckdb.connect() as con:
+        rel = con.sql(sql)
+        t0 = time.perf_counter()
+        frame = rel.df()
+        print(f"build {rows:,} rows via duckdb .df(): {time.perf_counter() - t0:.2f}s")
+        arrow_frame = rel.to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+        with tempfile.TemporaryDirectory() as tmp:
+            parquet = Path(tmp) / "part-0.parquet"
+            rel.write_parquet(str(parquet))
+            _time(
+                "warm-up (GX import + context + suite), 1k rows",
+                validate_frame,
+                "events",
+                frame.head(1000),
+            )
+            _time(
+                f"validate_frame, {rows:,} rows, duckdb .df() dtypes",
+                validate_frame,
+                "events",
+                frame,
+            )
+            _time(
+                f"validate_frame, {rows:,} rows, ArrowDtype", validate_frame, "events", arrow_frame
+            )
+            _time(
+                f"check_partition_parquet, {rows:,} rows (read + validate)",
+                check_partition_parquet,
+                "events",
+                [parquet],
+            )
+
+
+def _time(label: str, fn, *args) -> None:
+    t0 = time.perf_counter()
+    outcome = fn(*args)
+    elapsed = time.perf_counter() - t0
+    status = "ok" if outcome.success_errors else "ERRORS"
+    print(f"{label}: {elapsed:.2f}s [{status}, {len(outcome.failed)} failed]")
+    for line in outcome.describe().splitlines():
+        print(f"    {line}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
