@@ -38,11 +38,6 @@ def suite_names(expectations_dir: Path = EXPECTATIONS_DIR) -> list[str]:
     return sorted(path.stem for path in Path(expectations_dir).glob("*.json"))
 
 
-def severity_of(expectation: Expectation) -> Severity:
-    """Our severity for a loaded expectation (validated at load time)."""
-    return (expectation.meta or {})["severity"]
-
-
 def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
     """Read `<expectations_dir>/<name>.json` into a suite with every expectation intact."""
     path = suite_path(name, expectations_dir)
