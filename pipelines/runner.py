@@ -22,6 +22,8 @@ def run_nightly_job(start: date, end: date, instance: dg.DagsterInstance | None 
     job = load_definitions().resolve_job_def(NIGHTLY_JOB_NAME)
     result = job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
+        # Step progress at INFO; the full event log stays in the instance for the UI.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         tags={
             PARTITION_RANGE_START_TAG: start.isoformat(),
             PARTITION_RANGE_END_TAG: end.isoformat(),

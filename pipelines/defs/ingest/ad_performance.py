@@ -66,14 +66,14 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
         files = google_ads_files(settings.landing_dir)
         if not files:
             context.log.warning("No Google Ads report files; writing empty partitions")
-        written = []
+        written = {}
         with duckdb.connect() as con:
             result = load_google_ads(con, files, days, run_started_at())
             context.log.info(result.describe())
             for day in days:
                 day_rows = f"select * from {result.table} where report_date = date '{day}'"
                 write_partition(con, day_rows, settings.lake_dir / AD_PERFORMANCE, day)
-                written.append(partition_dir(settings.lake_dir / AD_PERFORMANCE, day) / PART_FILE)
+                written[day] = partition_dir(settings.lake_dir / AD_PERFORMANCE, day) / PART_FILE
                 undated = "or partition_date is null" if day == days[-1] else ""
                 day_rejects = (
                     f"select * from {result.quarantine_table} "

@@ -18,6 +18,7 @@ from pipelines.defs.shared import (
     run_started_at,
 )
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
+from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
 from pipelines.lib.landing import ga4_files_for_day
 
@@ -63,13 +64,14 @@ def build_events_asset() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         loaded_at = run_started_at()
         results: list[IngestResult] = []
-        written = []
+        written = {}
         with duckdb.connect() as con:
             for day in partition_dates(context):
                 files = ga4_files_for_day(settings.landing_dir, day)
                 if not files:
                     context.log.warning(f"{day}: no GA4 export file; writing an empty partition")
                 result = load_ga4_day(con, files, day, settings.timezone, loaded_at)
+                result = quarantine_duplicate_events(con, result)
                 write_partition(con, result.table, settings.lake_dir / EVENTS, day)
                 write_partition(
                     con, result.quarantine_table, settings.lake_dir / EVENTS_QUARANTINE, day
@@ -77,7 +79,7 @@ def build_events_asset() -> dg.AssetsDefinition:
                 result.drop(con)
                 context.log.info(result.describe())
                 results.append(result)
-                written.append(partition_dir(settings.lake_dir / EVENTS, day) / PART_FILE)
+                written[day] = partition_dir(settings.lake_dir / EVENTS, day) / PART_FILE
 
         yield dg.MaterializeResult(asset_key=EVENTS, metadata=ingest_metadata(results, "loaded"))
         yield dg.MaterializeResult(
