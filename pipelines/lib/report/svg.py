@@ -11,9 +11,9 @@ BAR_COLOR = "#3b6ea8"
 LINE_COLOR = "#c2571a"
 
 
-def funnel_chart(stages: list[StageSummary], width: int = 760) -> str:
+def funnel_chart(stages: list[StageSummary], width: int = 860) -> str:
     """Horizontal bars, one per stage, sized by journeys reached; labels carry the rates."""
-    row_h, label_w, text_w = 46, 150, 270
+    row_h, label_w, text_w = 46, 150, 320
     bar_area = width - label_w - text_w
     top = max((s.journeys_reached for s in stages), default=0) or 1
     height = row_h * len(stages) + 8
