@@ -103,18 +103,20 @@ filter_results as (
         count(*) filter (
             where coalesce(
                 case operator
-                    when 'eq' then
-                        case
-                            when value_number is not null
-                                then try_cast(field_value as double) = value_number
-                            else field_value = value_text
-                        end
-                    when 'ne' then
-                        case
-                            when value_number is not null
-                                then try_cast(field_value as double) != value_number
-                            else field_value != value_text
-                        end
+                    when 'eq'
+                        then
+                            case
+                                when value_number is not null
+                                    then try_cast(field_value as double) = value_number
+                                else field_value = value_text
+                            end
+                    when 'ne'
+                        then
+                            case
+                                when value_number is not null
+                                    then try_cast(field_value as double) != value_number
+                                else field_value != value_text
+                            end
                     when 'in' then list_contains(value_list, field_value)
                     when 'not_in' then not list_contains(value_list, field_value)
                     when 'gt' then try_cast(field_value as double) > value_number
@@ -161,7 +163,9 @@ stage_matches as (
         -- When a funnel lists campaigns, only their stage-1 events start its journeys.
         and (
             candidate_matches.stage_order > 1
-            or candidate_matches.funnel_id not in (select funnel_id from campaign_restricted_funnels)
+            or candidate_matches.funnel_id not in (
+                select campaign_restricted_funnels.funnel_id from campaign_restricted_funnels
+            )
             or exists (
                 select 1
                 from funnel_campaigns

@@ -81,10 +81,10 @@ progress_{{ k }} as (
 candidate_journeys as (
     select
         *,
-        {% for k in range(max_stages, 0, -1) -%}
-            {% if loop.first %}case{% endif %}
+        case
+            {% for k in range(max_stages, 0, -1) -%}
             when stage_{{ k }}_reached_at is not null then {{ k }}
-        {% endfor -%}
+            {% endfor -%}
         end as furthest_stage
     from progress_{{ max_stages }}
 ),
@@ -95,7 +95,8 @@ candidate_ends as (
         furthest_stage = stage_count as is_converted,
         case
             {% for k in range(2, max_stages + 1) -%}
-            when furthest_stage = stage_count and stage_count = {{ k }} then stage_{{ k }}_reached_at
+            when furthest_stage = stage_count and stage_count = {{ k }}
+                then stage_{{ k }}_reached_at
             {% endfor -%}
             else deadline_at
         end as ended_at

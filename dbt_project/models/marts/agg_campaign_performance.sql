@@ -26,7 +26,9 @@ journeys as (
 ),
 
 primary_funnel as (
-    select funnel_id from funnels where is_primary
+    select funnel_id
+    from funnels
+    where is_primary
 ),
 
 campaign_journeys as (
@@ -57,7 +59,7 @@ combined as (
         coalesce(ad_spend.spend, 0) as spend,
         ad_spend.platform_conversions,
         ad_spend.platform_conversion_value,
-        (select funnel_id from primary_funnel) as funnel_id,
+        (select primary_funnel.funnel_id from primary_funnel) as funnel_id,
         coalesce(campaign_journeys.journeys, 0) as journeys,
         coalesce(campaign_journeys.conversions, 0) as first_party_conversions,
         campaign_journeys.is_final
