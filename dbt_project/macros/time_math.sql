@@ -38,3 +38,12 @@
 {% macro postgres__json_text(json_column, key_column) -%}
     (cast({{ json_column }} as jsonb) ->> {{ key_column }})
 {%- endmacro %}
+
+
+{#
+  Sum of decimal values that gives the same double on every run: parallel float sums depend
+  on the order rows arrive in, so values are summed as integers at a fixed scale.
+#}
+{% macro exact_sum(expression, scale=1000000) -%}
+    (cast(sum(cast(round({{ expression }} * {{ scale }}) as bigint)) as double) / {{ scale }})
+{%- endmacro %}

@@ -1,4 +1,5 @@
 -- Ad platform numbers per platform, campaign and report day, the grain the funnel marts join on.
+-- Money and conversions are summed at micro precision so re-runs give identical doubles.
 with
 
 ad_performance as (
@@ -14,9 +15,9 @@ daily as (
         arg_max(currency, loaded_at) as currency,
         cast(sum(impressions) as bigint) as impressions,
         cast(sum(clicks) as bigint) as clicks,
-        cast(sum(spend) as double) as spend,
-        cast(sum(conversions) as double) as platform_conversions,
-        cast(sum(conversion_value) as double) as platform_conversion_value
+        {{ exact_sum('spend') }} as spend,
+        {{ exact_sum('conversions') }} as platform_conversions,
+        {{ exact_sum('conversion_value') }} as platform_conversion_value
     from ad_performance
     group by platform, campaign_id, report_date
 )

@@ -78,7 +78,7 @@ stage_stats as (
         count(distinct user_key) as users_reached,
         {{ quantile_linear('seconds_to_next_stage', 0.5) }} as median_seconds_to_next_stage,
         {{ quantile_linear('seconds_to_next_stage', 0.9) }} as p90_seconds_to_next_stage,
-        avg(engaged_seconds) as avg_engaged_seconds
+        {{ exact_sum('engaged_seconds', 1000) }} / count(*) as avg_engaged_seconds
     from journey_stages
     group by funnel_id, cohort_date, platform, campaign_id, stage_order
 ),
