@@ -3,6 +3,12 @@
 A partition is written into a temp folder next to its final place and swapped in with renames,
 so a reader sees the old day or the new day, never half a day; a failed write leaves nothing.
 Temp and retired folders do not match the `date=????-??-??` glob readers use.
+
+A process killed mid-write can leave `date=...tmp-*` (a possibly partial new day) or
+`date=...old-*` (the previous day, retired just before the swap) behind. The next write to the
+same table removes them first, and puts a retired day back when its partition is missing (a kill
+between the two renames). This is safe because writers of one table never overlap: ingest assets
+run in the one-writer lake pool and `microfunnel run` holds the warehouse run lock.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ KNOWN_TABLES: dict[str, dict[str, str]] = {
     "ad_performance": AD_PERFORMANCE_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,
 }
+_LEFTOVER = re.compile(
+    rf"^(?P<final>{PARTITION_KEY}=\d{{4}}-\d{{2}}-\d{{2}})\.(?P<kind>tmp|old)-[0-9a-f]{{32}}$"
+)
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -47,6 +56,7 @@ def write_partition(
     source = relation if _TABLE_NAME.match(relation) else f"({relation})"
     query = f"select * from {source}"
     table_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_leftovers(table_dir)
     final = partition_dir(table_dir, partition_date)
     tmp = final.with_name(f"{final.name}.tmp-{uuid.uuid4().hex}")
     retired = final.with_name(f"{final.name}.old-{uuid.uuid4().hex}")
@@ -67,6 +77,33 @@ def write_partition(
         raise
     shutil.rmtree(retired, ignore_errors=True)
     return count
+
+
+def remove_stale_leftovers(table_dir: Path) -> list[Path]:
+    """Clean up after a killed writer of this table; returns the folders removed.
+
+    A retired day (`.old-*`) whose partition folder is missing is renamed back into place, so
+    a kill between "retire the old day" and "move the new day in" loses nothing; every other
+    temp or retired folder is deleted. Only call while holding the table's writer slot.
+    """
+    removed: list[Path] = []
+    if not table_dir.is_dir():
+        return removed
+    leftovers = sorted(
+        (child for child in table_dir.iterdir() if _LEFTOVER.match(child.name)),
+        key=lambda child: child.stat().st_mtime,
+        reverse=True,  # the newest retired copy wins if a day was retired more than once
+    )
+    for child in leftovers:
+        match = _LEFTOVER.match(child.name)
+        assert match is not None
+        final = table_dir / match["final"]
+        if match["kind"] == "old" and not final.exists():
+            child.rename(final)
+            continue
+        shutil.rmtree(child, ignore_errors=True)
+        removed.append(child)
+    return removed
 
 
 def read_partitions_sql(table_dir: Path, columns: dict[str, str] | None = None) -> str:

@@ -15,6 +15,7 @@ migrated into a pinned file on the next publish.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -23,7 +24,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.publish.files import fsync_dir, fsync_file, remove_quietly, target_lock
+from pipelines.lib.publish.files import (
+    fsync_dir,
+    fsync_file,
+    remove_quietly,
+    remove_stale_temp,
+    target_lock,
+)
 from pipelines.lib.publish.result import MartPublishResult, PublishError, PublishResult
 from pipelines.lib.publish.source import (
     SourceColumn,
@@ -57,6 +64,11 @@ def publish_duckdb(
     marts = _distinct(marts)
     target_db.parent.mkdir(parents=True, exist_ok=True)
     with target_lock(target_db):
+        # A publisher killed before its swap leaves `.<name>.<token>.tmp[.wal]` / `.spill`.
+        remove_stale_temp(
+            target_db.parent,
+            rf"\.{re.escape(target_db.name)}\.[0-9a-f]{{12}}\.(tmp|tmp\.wal|spill)",
+        )
         if target_db.with_name(target_db.name + ".wal").exists():
             # A WAL means someone writes this file directly; swapping would orphan their log.
             raise PublishError(

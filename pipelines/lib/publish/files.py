@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +57,15 @@ def remove_quietly(*paths: Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink()
+
+
+def remove_stale_temp(folder: Path, pattern: str) -> list[Path]:
+    """Delete what a killed publisher left in ``folder``: names fully matching ``pattern``.
+
+    Call only while holding the target's lock: then no other publisher of the target is
+    running, so every matching temp file belongs to a run that died.
+    """
+    name = re.compile(pattern)
+    stale = [child for child in folder.iterdir() if name.fullmatch(child.name)]
+    remove_quietly(*stale)
+    return stale

@@ -26,7 +26,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.lib.publish.files import fsync_dir, fsync_file, remove_quietly, target_lock
+from pipelines.lib.publish.files import (
+    fsync_dir,
+    fsync_file,
+    remove_quietly,
+    remove_stale_temp,
+    target_lock,
+)
 from pipelines.lib.publish.result import MartPublishResult, PublishError, PublishResult
 from pipelines.lib.publish.source import (
     SourceColumn,
@@ -57,6 +63,8 @@ def publish_parquet(
     target_dir.mkdir(parents=True, exist_ok=True)
     staging = target_dir / f".staging-{uuid.uuid4().hex[:12]}"
     with target_lock(target_dir / "_parquet"):
+        # A publisher killed mid-way leaves its `.staging-<token>` folder: remove it.
+        remove_stale_temp(target_dir, r"\.staging-[0-9a-f]{12}")
         con = connect_memory()
         try:
             attach_source(con, source_db)
