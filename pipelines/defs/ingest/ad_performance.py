@@ -88,7 +88,7 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             asset_key=AD_PERFORMANCE_QUARANTINE, metadata=ingest_metadata([result], "quarantined")
         )
-        yield from run_checks(AD_PERFORMANCE, written, [result])
+        yield from run_checks(AD_PERFORMANCE, written, [result], context=context, settings=settings)
 
     return ingest_google_ads
 

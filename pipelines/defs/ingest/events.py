@@ -85,7 +85,7 @@ def build_events_asset() -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             asset_key=EVENTS_QUARANTINE, metadata=ingest_metadata(results, "quarantined")
         )
-        yield from run_checks(EVENTS, written, results)
+        yield from run_checks(EVENTS, written, results, context=context, settings=settings)
 
     return ingest_ga4_events
 
