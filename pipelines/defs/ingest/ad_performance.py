@@ -1,11 +1,11 @@
 """Google Ads reports -> the canonical `ad_performance` table (and its quarantine), per day."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
 
+from pipelines.defs.ingest.delivery_metadata import delivery_metadata
 from pipelines.defs.ingest.ingest_metadata import ingest_metadata
 from pipelines.defs.ingest.lake_checks import check_specs, run_checks
 from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
@@ -18,6 +18,13 @@ from pipelines.defs.shared import (
     run_started_at,
 )
 from pipelines.lib.ingest import load_google_ads, write_partition
+from pipelines.lib.ingest.deliveries import (
+    MANIFEST_TABLE,
+    empty_day_warning,
+    plan_files,
+    record_deliveries,
+)
+from pipelines.lib.ingest.google_ads import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
 from pipelines.lib.landing import google_ads_files
 
@@ -38,7 +45,12 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
                 description=(
                     "Canonical ad performance (DESIGN.md section 4): one row per platform, "
                     "account, campaign, ad group, ad and day, partitioned by report day under "
-                    "<warehouse>/lake/ad_performance/. A restated day: the last file wins."
+                    "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
+                    "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
+                    "a file with the same content as another report is skipped as a duplicate "
+                    "(metadata duplicate_files). Report columns the pipeline does not read "
+                    "are ignored and listed (extra_columns); a day without rows is written "
+                    "empty with a warning (empty_day)."
                 ),
             ),
             dg.AssetSpec(
@@ -64,26 +76,45 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         days = partition_dates(context)
         files = google_ads_files(settings.landing_dir)
-        if not files:
-            context.log.warning("No Google Ads report files; writing empty partitions")
+        loaded_at = run_started_at()
+        manifest_dir = settings.lake_dir / MANIFEST_TABLE
         written = {}
+        empty_days = []
         with duckdb.connect() as con:
-            result = load_google_ads(con, files, days, run_started_at())
+            plan = plan_files(con, manifest_dir, SOURCE, files)
+            for warning in plan.warnings():
+                context.log.warning(warning)
+            result = load_google_ads(con, plan.to_load, days, loaded_at)
             context.log.info(result.describe())
+            if result.drift.extra_columns:
+                context.log.info(
+                    f"Google Ads report columns ignored: {', '.join(result.drift.extra_columns)}"
+                )
             for day in days:
                 day_rows = f"select * from {result.table} where report_date = date '{day}'"
-                write_partition(con, day_rows, settings.lake_dir / AD_PERFORMANCE, day)
+                count = write_partition(con, day_rows, settings.lake_dir / AD_PERFORMANCE, day)
+                empty = empty_day_warning(SOURCE, day, plan.to_load, count, len(plan.duplicates))
+                if empty:
+                    context.log.warning(empty)
+                    empty_days.append(day)
                 written[day] = partition_dir(settings.lake_dir / AD_PERFORMANCE, day) / PART_FILE
                 undated = "or partition_date is null" if day == days[-1] else ""
                 day_rejects = (
                     f"select * from {result.quarantine_table} "
                     f"where partition_date = date '{day}' {undated}"
                 )
-                write_partition(con, day_rejects, settings.lake_dir / AD_PERFORMANCE_QUARANTINE, day)
+                write_partition(
+                    con, day_rejects, settings.lake_dir / AD_PERFORMANCE_QUARANTINE, day
+                )
+                record_deliveries(con, manifest_dir, plan.for_day(day), day, loaded_at)
             result.drop(con)
 
         yield dg.MaterializeResult(
-            asset_key=AD_PERFORMANCE, metadata=ingest_metadata([result], "loaded")
+            asset_key=AD_PERFORMANCE,
+            metadata={
+                **ingest_metadata([result], "loaded"),
+                **delivery_metadata([plan], [result], empty_days),
+            },
         )
         yield dg.MaterializeResult(
             asset_key=AD_PERFORMANCE_QUARANTINE, metadata=ingest_metadata([result], "quarantined")

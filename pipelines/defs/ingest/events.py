@@ -1,11 +1,11 @@
 """GA4 export files -> the canonical `events` table (and its quarantine), one day at a time."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
 
+from pipelines.defs.ingest.delivery_metadata import delivery_metadata
 from pipelines.defs.ingest.ingest_metadata import ingest_metadata
 from pipelines.defs.ingest.lake_checks import check_specs, run_checks
 from pipelines.defs.ingest.landing import GA4_EXPORTS
@@ -18,7 +18,15 @@ from pipelines.defs.shared import (
     run_started_at,
 )
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
+from pipelines.lib.ingest.deliveries import (
+    MANIFEST_TABLE,
+    DeliveryPlan,
+    empty_day_warning,
+    plan_day,
+    record_deliveries,
+)
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
+from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
 from pipelines.lib.landing import ga4_files_for_day
 
@@ -38,7 +46,12 @@ def build_events_asset() -> dg.AssetsDefinition:
                 deps=[GA4_EXPORTS],
                 description=(
                     "Canonical site events (DESIGN.md section 4) from the GA4 BigQuery export, "
-                    "one Parquet partition per export day under <warehouse>/lake/events/."
+                    "one Parquet partition per export day under <warehouse>/lake/events/. "
+                    "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
+                    "SHA-256; a file with the same content as one already delivered is "
+                    "skipped as a duplicate (metadata duplicate_files). New event params "
+                    "(properties) and fields are reported (new_params, new_fields); a day "
+                    "with no file or no rows is written empty with a warning (empty_day)."
                 ),
             ),
             dg.AssetSpec(
@@ -64,24 +77,45 @@ def build_events_asset() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         loaded_at = run_started_at()
         results: list[IngestResult] = []
+        plans: list[DeliveryPlan] = []
+        empty_days = []
         written = {}
+        manifest_dir = settings.lake_dir / MANIFEST_TABLE
         with duckdb.connect() as con:
             for day in partition_dates(context):
                 files = ga4_files_for_day(settings.landing_dir, day)
-                if not files:
-                    context.log.warning(f"{day}: no GA4 export file; writing an empty partition")
-                result = load_ga4_day(con, files, day, settings.timezone, loaded_at)
+                plan = plan_day(con, manifest_dir, SOURCE, files, day)
+                for warning in plan.warnings():
+                    context.log.warning(warning)
+                result = load_ga4_day(con, plan.to_load, day, settings.timezone, loaded_at)
                 result = quarantine_duplicate_events(con, result)
                 write_partition(con, result.table, settings.lake_dir / EVENTS, day)
                 write_partition(
                     con, result.quarantine_table, settings.lake_dir / EVENTS_QUARANTINE, day
                 )
                 result.drop(con)
+                # The manifest goes last: a crash before it leaves the day to be planned again.
+                record_deliveries(con, manifest_dir, plan, day, loaded_at)
                 context.log.info(result.describe())
+                empty = empty_day_warning(
+                    SOURCE, day, plan.to_load, result.landed, len(plan.duplicates)
+                )
+                if empty:
+                    context.log.warning(empty)
+                    empty_days.append(day)
+                for warning in result.drift.warnings(f"{SOURCE} {day}"):
+                    context.log.warning(warning)
                 results.append(result)
+                plans.append(plan)
                 written[day] = partition_dir(settings.lake_dir / EVENTS, day) / PART_FILE
 
-        yield dg.MaterializeResult(asset_key=EVENTS, metadata=ingest_metadata(results, "loaded"))
+        yield dg.MaterializeResult(
+            asset_key=EVENTS,
+            metadata={
+                **ingest_metadata(results, "loaded"),
+                **delivery_metadata(plans, results, empty_days),
+            },
+        )
         yield dg.MaterializeResult(
             asset_key=EVENTS_QUARANTINE, metadata=ingest_metadata(results, "quarantined")
         )

@@ -7,6 +7,7 @@ both, so a Parquet and a JSON delivery of the same event produce the same row an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ..schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS, select_list
+from .drift import ga4_drift, reject_missing_columns
 from .errors import IngestError
 from .lines import append_lines, create_lines_table
 from .result import FileCounts, IngestResult, count_by_file, date_span
@@ -99,13 +101,15 @@ def load_ga4_day(
             _append_file(con, lines, path)
         _parse(con, lines, parsed, export_date)
         _reject_non_ga4(con, lines, parsed)
+        reject_missing_columns(con, lines, parsed, REQUIRED_FIELDS)
+        drift = ga4_drift(con, lines, parsed, MAPPED_PARAMS)
         landed = count_by_file(con, parsed, paths)
         _map_events(con, parsed, events, export_date, timezone, naive_utc(loaded_at))
         _map_quarantine(con, lines, parsed, quarantine, export_date, naive_utc(loaded_at))
     finally:
         con.execute(f"drop table if exists {lines}")
         con.execute(f"drop table if exists {parsed}")
-    return _result(con, landed, events, quarantine)
+    return dataclasses.replace(_result(con, landed, events, quarantine), drift=drift)
 
 
 def _append_file(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None:

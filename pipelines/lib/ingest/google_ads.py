@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ..schemas import AD_PERFORMANCE_COLUMNS, QUARANTINE_COLUMNS, select_list
+from .drift import SchemaDrift
 from .errors import IngestError
 from .lines import append_lines, create_lines_table
 from .result import FileCounts, IngestResult, count_by_file, date_span
@@ -87,6 +88,7 @@ class Layout:
     delimiter: str
     field_count: int
     positions: dict[str, tuple[int, str]]  # canonical name -> (1-based field, header constant)
+    extra_columns: tuple[str, ...] = ()  # headers the report has and the pipeline ignores
 
 
 def load_google_ads(
@@ -108,6 +110,7 @@ def load_google_ads(
     quarantine = temp_name("gads_quarantine")
     create_lines_table(con, lines)
     con.execute(f"create temp table {rows} ({_ROW_DDL})")
+    extra_columns: set[str] = set()
     try:
         for path in paths:
             if not path.exists():
@@ -115,6 +118,7 @@ def load_google_ads(
             append_lines(con, lines, path, encoding=_encoding(path))
             layout = _layout(con, lines, path)
             if layout is not None:
+                extra_columns.update(layout.extra_columns)
                 _split(con, lines, fields, path, layout)
                 _typed(con, fields, rows, layout)
                 con.execute(f"drop table if exists {fields}")
@@ -140,6 +144,7 @@ def load_google_ads(
         min_date=low,
         max_date=high,
         notes=("same-key rows summed within a file; the last file wins across files",),
+        drift=SchemaDrift(extra_columns=tuple(sorted(extra_columns))),
     )
 
 
@@ -173,7 +178,8 @@ def _layout(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> Layout | 
             # A header names the date plus at least one other report column.
             if "report_date" in positions and len(positions) >= 2:
                 _require(path, positions, shape)
-                return Layout(shape, line_no, delimiter, len(names), positions)
+                extra = tuple(n for n in names if n and n.lower() not in _headers(shape))
+                return Layout(shape, line_no, delimiter, len(names), positions, extra)
     raise IngestError(
         f"{path}: no Google Ads report header (API `segments.date` or UI `Day`) in its first "
         f"{HEADER_SEARCH_LINES} lines"
@@ -188,6 +194,11 @@ def _match(lowered: list[str], shape: str) -> dict[str, tuple[int, str]]:
                 found[column.name] = (lowered.index(header.lower()) + 1, header)
                 break
     return found
+
+
+def _headers(shape: str) -> set[str]:
+    """Every header name (lower case) the pipeline reads in one shape."""
+    return {h.lower() for c in COLUMNS for h in (c.api if shape == API else c.ui)}
 
 
 def _require(path: Path, positions: dict[str, tuple[int, str]], shape: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from .drift import SchemaDrift
 from .errors import IngestError
 
 
@@ -41,6 +42,7 @@ class IngestResult:
     min_date: date | None
     max_date: date | None
     notes: tuple[str, ...] = field(default=())
+    drift: SchemaDrift = field(default_factory=SchemaDrift)
 
     @property
     def files_read(self) -> int:
