@@ -31,7 +31,9 @@ FUNNELS_FILE = dg.AssetSpec(
     group_name="landing",
     kinds={"yaml"},
     owners=OWNERS,
-    description="The funnel definitions YAML (MICROFUNNEL_FUNNELS_FILE, default funnels/funnels.yml).",
+    description=(
+        "The funnel definitions YAML (MICROFUNNEL_FUNNELS_FILE, default funnels/funnels.yml)."
+    ),
 )
 
 
