@@ -10,10 +10,17 @@ import webbrowser
 from datetime import date
 from pathlib import Path
 
-from pipelines.lib.settings import ENV_LANDING_DIR, REPO_ROOT, Settings
+from pipelines.lib.settings import (
+    ENV_LANDING_DIR,
+    ENV_PSEUDONYMIZATION_KEY,
+    REPO_ROOT,
+    Settings,
+)
 
 DEMO_START = date(2024, 3, 1)
 DEMO_END = date(2024, 3, 14)
+# Public, for sample data only: real exports need a secret key of their own.
+DEMO_PSEUDONYMIZATION_KEY = "microfunnel-demo-key-not-a-secret"
 
 
 def _ensure_dagster_home() -> Path:
@@ -37,6 +44,18 @@ def _export_absolute_paths(settings: Settings) -> None:
     os.environ["MICROFUNNEL_FUNNELS_FILE"] = str(settings.funnels_file)
 
 
+def use_demo_key_if_unset() -> bool:
+    """Sample-data flows: set the public demo key unless the user set a key; True if set."""
+    if os.environ.get(ENV_PSEUDONYMIZATION_KEY):
+        return False
+    os.environ[ENV_PSEUDONYMIZATION_KEY] = DEMO_PSEUDONYMIZATION_KEY
+    print(
+        f"{ENV_PSEUDONYMIZATION_KEY} is not set: using the public demo key for the sample data "
+        "(not a secret; set your own key for real exports)"
+    )
+    return True
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.lib.generator import generate_exports
 
@@ -52,6 +71,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     print(f"Wrote sample exports to {landing}")
     print(summary)
+    if not os.environ.get(ENV_PSEUDONYMIZATION_KEY):
+        print(
+            f"Note: `microfunnel run` needs {ENV_PSEUDONYMIZATION_KEY}; `microfunnel demo` "
+            "uses a public demo key when it is unset."
+        )
     return 0
 
 
@@ -93,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    use_demo_key_if_unset()
     settings = Settings.from_env()
     from pipelines.lib.generator import generate_exports
 
@@ -105,6 +130,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if ok:
         _print_outputs(settings)
     return 0 if ok else 1
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from pipelines.lib.privacy import PseudonymizationKeyError
+    from pipelines.lib.privacy.purge import purge_erased_users
+
+    settings = Settings.from_env()
+    erasure_file = settings.erasure_list_path
+    if not erasure_file.exists():
+        print(f"No erasure list at {erasure_file}: nothing to purge.", file=sys.stderr)
+        return 1
+    try:
+        report = purge_erased_users(
+            settings.lake_dir, settings.duckdb_path, erasure_file, settings.pseudonymization_key
+        )
+    except PseudonymizationKeyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"Purged the users listed in {erasure_file}")
+    print(report.describe())
+    print(
+        "Aggregates still count them until the next run rebuilds the open cohorts; "
+        "`microfunnel run --start <first day> --end <last day>` rebuilds every cohort and "
+        "republishes the reporting outputs."
+    )
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -147,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate two weeks of exports and run everything")
     demo.add_argument("--events-per-day", type=int, default=20_000)
     demo.set_defaults(func=cmd_demo)
+
+    purge = sub.add_parser(
+        "purge",
+        help="remove users on the erasure list (MICROFUNNEL_ERASURE_FILE) from the lake and marts",
+    )
+    purge.set_defaults(func=cmd_purge)
 
     report = sub.add_parser("report", help="print (and --open) the HTML report's path")
     report.add_argument("--open", action="store_true")

@@ -9,7 +9,7 @@
     {%- if value is none or value == '' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if not modules.re.match('^\d{4}-\d{2}-\d{2}$', value | string) -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string) -%}
         {{ exceptions.raise_compiler_error("var microfunnel__reprocess_from must be an ISO date (YYYY-MM-DD), got: " ~ value) }}
     {%- endif -%}
     {{ return(value | string) }}

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.shared import MicrofunnelResource, dbt_resource
-from pipelines.lib.settings import ENV_POSTGRES_URL, Settings
+from pipelines.lib.settings import ENV_POSTGRES_URL, ENV_PSEUDONYMIZATION_KEY, Settings
 
 
 @dg.definitions
@@ -20,6 +20,11 @@ def resources() -> dg.Definitions:
                 late_data_days=settings.late_data_days,
                 # A secret: read from the environment at run time, never shown in the UI.
                 postgres_url=dg.EnvVar(ENV_POSTGRES_URL) if settings.postgres_url else None,
+                # Also a secret; without it ingestion fails with a message naming the variable.
+                pseudonymization_key=(
+                    dg.EnvVar(ENV_PSEUDONYMIZATION_KEY) if settings.pseudonymization_key else None
+                ),
+                erasure_file=str(settings.erasure_list_path),
             ),
             "dbt": dbt_resource(),
         }

@@ -31,6 +31,9 @@ class MicrofunnelResource(dg.ConfigurableResource):
     start_date: str = "2024-01-01"
     late_data_days: int = 3
     postgres_url: str | None = None
+    # A secret: set from dg.EnvVar, so the UI shows the variable's name, never the key.
+    pseudonymization_key: str | None = None
+    erasure_file: str | None = None
 
     def settings(self) -> Settings:
         return Settings(
@@ -41,6 +44,8 @@ class MicrofunnelResource(dg.ConfigurableResource):
             start_date=date.fromisoformat(self.start_date),
             late_data_days=self.late_data_days,
             postgres_url=self.postgres_url,
+            pseudonymization_key=self.pseudonymization_key,
+            erasure_file=Path(self.erasure_file) if self.erasure_file else None,
         )
 
 

@@ -15,13 +15,29 @@ class LandingPathError(ValueError):
     """A landing path that escapes the root or is a link: refused, never read."""
 
 
-def _safe(root: Path, path: Path) -> Path:
+def safe_landing_path(root: Path, path: Path) -> Path:
+    """`path` resolved, if it is inside `root`, names no `..` and no link on the way from root.
+
+    The root itself may be a link (a mounted drop folder); nothing below it may be.
+    """
+    if ".." in path.parts:
+        raise LandingPathError(f"{path}: '..' is not allowed in a landing path")
     if path.is_symlink():
         raise LandingPathError(f"{path}: symbolic links are not read from the landing zone")
     resolved = path.resolve()
     if not resolved.is_relative_to(root.resolve()):
         raise LandingPathError(f"{path}: resolves outside the landing root {root}")
+    if path.is_relative_to(root):
+        for parent in path.relative_to(root).parents:
+            if parent != Path(".") and (root / parent).is_symlink():
+                raise LandingPathError(
+                    f"{path}: {root / parent} is a symbolic link; links are not followed in "
+                    "the landing zone"
+                )
     return resolved
+
+
+_safe = safe_landing_path
 
 
 def _has_suffix(path: Path, suffixes: tuple[str, ...]) -> bool:

@@ -29,6 +29,7 @@ from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
 from pipelines.lib.landing import ga4_files_for_day
+from pipelines.lib.privacy import protect_events
 
 EVENTS = "events"
 EVENTS_QUARANTINE = "events_quarantine"
@@ -88,6 +89,9 @@ def build_events_asset() -> dg.AssetsDefinition:
                 for warning in plan.warnings():
                     context.log.warning(warning)
                 result = load_ga4_day(con, plan.to_load, day, settings.timezone, loaded_at)
+                result = protect_events(
+                    con, result, settings.pseudonymization_key, settings.erasure_list_path
+                )
                 result = quarantine_duplicate_events(con, result)
                 write_partition(con, result.table, settings.lake_dir / EVENTS, day)
                 write_partition(

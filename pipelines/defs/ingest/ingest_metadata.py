@@ -1,13 +1,15 @@
 """Materialization metadata every ingestion asset reports: files, rows, reconciliation."""
 
-
 import dagster as dg
 
 from pipelines.lib.ingest import IngestResult
+from pipelines.lib.privacy import erased_rows
 
 
 def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, object]:
-    dates = [r.min_date for r in results if r.min_date] + [r.max_date for r in results if r.max_date]
+    dates = [r.min_date for r in results if r.min_date] + [
+        r.max_date for r in results if r.max_date
+    ]
     rows = sum(getattr(r, rows_kind) for r in results)
     return {
         "dagster/row_count": rows,
@@ -15,6 +17,8 @@ def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, ob
         "rows_landed": sum(r.landed for r in results),
         "rows_loaded": sum(r.loaded for r in results),
         "rows_quarantined": sum(r.quarantined for r in results),
+        # Rows of users on the erasure list: dropped, so landed = loaded + quarantined + erased.
+        "erased_rows": sum(erased_rows(r) for r in results),
         "dates": f"{min(dates)} .. {max(dates)}" if dates else "none",
         "per_file": dg.MetadataValue.md(_per_file_table(results)),
     }

@@ -15,8 +15,9 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Literal
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-PARAM_KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+# \Z, not $: `$` also matches before a trailing newline, so "abc\n" would pass.
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
+PARAM_KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 PARAM_PREFIX = "param."
 
 FunnelKind = Literal["micro", "direct"]

@@ -12,7 +12,7 @@ import dataclasses
 import duckdb
 
 from ..schemas import QUARANTINE_COLUMNS, select_list
-from .result import FileCounts, IngestResult
+from .result import IngestResult
 from .sql import temp_name
 
 
@@ -64,12 +64,12 @@ def quarantine_duplicate_events(
         )
     finally:
         con.execute(f"drop table if exists {ranked}")
+    # replace() keeps any subclass and its extra counts (e.g. rows of erased users).
     files = tuple(
-        FileCounts(
-            f.source_file,
-            f.landed,
-            f.loaded - moved.get(f.source_file, 0),
-            f.quarantined + moved.get(f.source_file, 0),
+        dataclasses.replace(
+            f,
+            loaded=f.loaded - moved.get(f.source_file, 0),
+            quarantined=f.quarantined + moved.get(f.source_file, 0),
         )
         for f in result.files
     )

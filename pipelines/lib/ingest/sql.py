@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import duckdb
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 
 
 def quote_literal(text: str) -> str:
