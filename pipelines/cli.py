@@ -171,7 +171,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     _ensure_dagster_home()
-    _export_absolute_paths(Settings.from_env())
+    settings = Settings.from_env()
+    if settings.landing_dir == Settings.from_env({}).landing_dir:
+        # The UI on the demo's data: runs launched there hash ids with the demo's key.
+        use_demo_key_if_unset()
+    _export_absolute_paths(settings)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(args.port)]
     return subprocess.call(command, cwd=REPO_ROOT)
