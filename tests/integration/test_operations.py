@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -55,6 +56,9 @@ MARTS = (
 )
 BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[2]
+
+# One random key for this test session: stable across the runs a test compares.
+RUN_KEY = secrets.token_hex(32)
 
 
 @dataclass
@@ -98,7 +102,7 @@ def _env(root: Path, **extra: str) -> dict[str, str]:
         MICROFUNNEL_TIMEZONE=TZ,
         MICROFUNNEL_START_DATE="2024-03-01",
         MICROFUNNEL_LATE_DATA_DAYS="1",
-        MICROFUNNEL_PSEUDONYMIZATION_KEY="operations-test-key-" + "0" * 32,
+        MICROFUNNEL_PSEUDONYMIZATION_KEY=RUN_KEY,
         DAGSTER_HOME=str(root / "dagster_home"),
         PYTHONUNBUFFERED="1",
     )
