@@ -56,10 +56,14 @@ Rules, per funnel and user_key
    when none); spend = spend_by_campaign_day[(platform, campaign_id, cohort_date)] (None for
    organic or no data); cost_per_journey_reached = spend / journeys_reached (None when spend is
    None or reached is 0); is_final = every journey of the group is final.
+7. intent_segment of a journey, from the deepest stage P the same user reached in earlier
+   journeys of the funnel: 'early' when there is none (P = 0), 'late' when P >= max(N-1, 2),
+   else 'mid'.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -201,6 +205,9 @@ class Journey:
     seconds_to_convert: float | None
     engaged_seconds: tuple[float | None, ...]
     is_final: bool
+    # early: no earlier journey of the user in this funnel; late: an earlier one reached stage
+    # max(N-1, 2) or beyond; mid: otherwise (rule 7).
+    intent_segment: str = "early"
 
     def reached(self, stage_order: int) -> datetime | None:
         """When stage `stage_order` (1-based) was reached, or None."""
@@ -319,8 +326,27 @@ def compute_journeys(
         by_user[event["user_key"]].append(event)
     journeys: list[Journey] = []
     for user_key in sorted(by_user):
-        journeys.extend(_user_journeys(user_key, by_user[user_key], funnel, as_of, late_data_days))
+        user_journeys = _user_journeys(user_key, by_user[user_key], funnel, as_of, late_data_days)
+        journeys.extend(_with_intent(user_journeys, funnel.stage_count))
     return journeys
+
+
+def intent_segment(prior_furthest_stage: int, stage_count: int) -> str:
+    """Intent at a journey's start from the deepest stage of the user's earlier journeys."""
+    if prior_furthest_stage == 0:
+        return "early"
+    if prior_furthest_stage >= max(stage_count - 1, 2):
+        return "late"
+    return "mid"
+
+
+def _with_intent(journeys: list[Journey], stage_count: int) -> list[Journey]:
+    prior = 0
+    out = []
+    for journey in journeys:  # one user's journeys, in start order
+        out.append(dataclasses.replace(journey, intent_segment=intent_segment(prior, stage_count)))
+        prior = max(prior, journey.furthest_stage)
+    return out
 
 
 # --- stage aggregates ------------------------------------------------------------------------

@@ -515,3 +515,14 @@ def test_window_funnel_stand_in_agrees_with_clickhouse() -> None:
         assert levels[u] == expected
         journey = journeys.get(f"u{u}")
         assert (journey.furthest_stage if journey else 0) == levels[u]
+
+
+def test_intent_is_early_for_a_first_journey_and_grows_with_earlier_depth() -> None:
+    from pipelines.lib.funnel_reference import intent_segment
+
+    assert intent_segment(0, 5) == "early"
+    assert intent_segment(2, 5) == "mid"
+    assert intent_segment(4, 5) == "late"
+    # Two-stage funnels: only an earlier conversion makes a returning user late.
+    assert intent_segment(1, 2) == "mid"
+    assert intent_segment(2, 2) == "late"

@@ -34,7 +34,8 @@ kept_journeys as (
     select
         funnel_id,
         user_key,
-        max(ended_at) as blocked_until
+        max(ended_at) as blocked_until,
+        max(furthest_stage) as prior_furthest_stage
     from {{ this }}
     where {{ before_reprocess_range('cohort_date') }}
     group by funnel_id, user_key
@@ -44,7 +45,8 @@ kept_journeys as (
     select
         cast(null as varchar) as funnel_id,
         cast(null as varchar) as user_key,
-        cast(null as timestamp) as blocked_until
+        cast(null as timestamp) as blocked_until,
+        cast(null as integer) as prior_furthest_stage
     where false
 ),
 {% endif %}
@@ -76,6 +78,28 @@ journey_chain as (
             and linked.started_at > journey_chain.started_at
 ),
 
+-- Intent: how far the user had already gone in this funnel before this journey started.
+with_history as (
+    select
+        journey_chain.*,
+        greatest(
+            coalesce(kept_journeys.prior_furthest_stage, 0),
+            coalesce(
+                max(journey_chain.furthest_stage) over (
+                    partition by journey_chain.funnel_id, journey_chain.user_key
+                    order by journey_chain.started_at
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            )
+        ) as prior_furthest_stage
+    from journey_chain
+    left join kept_journeys
+        on
+            journey_chain.funnel_id = kept_journeys.funnel_id
+            and journey_chain.user_key = kept_journeys.user_key
+),
+
 final as (
     select
         journey_chain.funnel_id,
@@ -103,12 +127,20 @@ final as (
             when journey_chain.is_converted
                 then {{ seconds_between('journey_chain.started_at', 'journey_chain.ended_at') }}
         end as seconds_to_convert,
+        case
+            when journey_chain.prior_furthest_stage = 0 then 'early'
+            when
+                journey_chain.prior_furthest_stage
+                >= greatest(journey_chain.stage_count - 1, 2)
+                then 'late'
+            else 'mid'
+        end as intent_segment,
         {{ dbt.dateadd(
             'day',
             'journey_chain.window_days + ' ~ (var('microfunnel__late_data_days') | int),
             'journey_chain.cohort_date'
         ) }} < latest_export.as_of_date as is_final
-    from journey_chain
+    from with_history as journey_chain
     cross join latest_export
     left join stages
         on
