@@ -36,7 +36,7 @@ from pipelines.lib.generator import generate_exports
 from pipelines.lib.ingest import load_ga4_day, write_partition
 from pipelines.lib.ingest.lake import partition_dir, read_partitions_sql
 from pipelines.lib.publish import MartSpec, publish_duckdb, publish_parquet
-from pipelines.lib.settings import DEFAULT_FUNNELS_FILE
+from pipelines.lib.settings import DEFAULT_FUNNELS_FILE, ENV_PSEUDONYMIZATION_KEY
 
 pytestmark = pytest.mark.slow
 
@@ -102,10 +102,10 @@ def _env(root: Path, **extra: str) -> dict[str, str]:
         MICROFUNNEL_TIMEZONE=TZ,
         MICROFUNNEL_START_DATE="2024-03-01",
         MICROFUNNEL_LATE_DATA_DAYS="1",
-        MICROFUNNEL_PSEUDONYMIZATION_KEY=RUN_KEY,
         DAGSTER_HOME=str(root / "dagster_home"),
         PYTHONUNBUFFERED="1",
     )
+    env[ENV_PSEUDONYMIZATION_KEY] = RUN_KEY
     env.update(extra)
     return env
 

@@ -571,16 +571,6 @@ def postgres_range_run(workspace: Workspace, duplicate_file_run: Rerun) -> Postg
     return PostgresRangeRun(url, outcome, read_marts(workspace.settings), counts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "product bug: reporting_postgres (pipelines/defs/publish/reporting.py) yields "
-        "dg.Output(None) through the default pickling IO manager, which refuses an output for "
-        "several partitions, so every multi-day run fails at that step when "
-        "MICROFUNNEL_POSTGRES_URL is set"
-    ),
-)
 def test_a_range_run_publishes_the_marts_to_postgres(
     postgres_range_run: PostgresRangeRun,
 ) -> None:

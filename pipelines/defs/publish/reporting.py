@@ -1,6 +1,6 @@
 """Deliver the marts to the reporting warehouses after each run, a day at a time, atomically."""
 
-
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
@@ -118,7 +118,9 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
             {"postgres"},
         ),
     )
-    def reporting_postgres(context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource):
+    def reporting_postgres(
+        context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
+    ) -> Iterator[dg.MaterializeResult]:
         settings = microfunnel.settings()
         if not settings.postgres_url:
             context.log.info("MICROFUNNEL_POSTGRES_URL is not set: PostgreSQL publish skipped")
@@ -128,7 +130,8 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
             settings.duckdb_path, MARTS, settings.postgres_url, POSTGRES_SCHEMA, days
         )
         target = f"{redact_url(settings.postgres_url)} schema {POSTGRES_SCHEMA}"
-        yield dg.Output(None, metadata=_metadata(result, days, target))
+        # A MaterializeResult stores nothing through an IO manager, so ranges work too.
+        yield dg.MaterializeResult(metadata=_metadata(result, days, target))
 
     return [reporting_duckdb, reporting_parquet, reporting_postgres]
 

@@ -1,5 +1,6 @@
 """The dbt project as daily-partitioned assets; a partition range runs as one dbt build."""
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +21,19 @@ from pipelines.lib.rebuild_window import rebuild_start
 from pipelines.lib.settings import ENV_WAREHOUSE_DIR
 
 
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 def build_dbt_models() -> dg.AssetsDefinition:
     project = dbt_project()
 
@@ -37,10 +51,11 @@ def build_dbt_models() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         start = rebuild_start(settings, partition_dates(context)[0])
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
-        # dbt reads its paths from the same variable the resource was configured from.
-        os.environ[ENV_WAREHOUSE_DIR] = str(settings.warehouse_dir)
         args = dbt_build_args(dbt_vars(start, settings.late_data_days))
-        yield from dbt.cli(args, context=context).stream()
+        # dbt reads its paths from the same variable the resource was configured from; the
+        # subprocess inherits os.environ, which is restored once dbt has finished.
+        with _environment(ENV_WAREHOUSE_DIR, str(settings.warehouse_dir)):
+            yield from dbt.cli(args, context=context).stream()
 
     return microfunnel_dbt_models
 
