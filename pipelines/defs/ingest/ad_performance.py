@@ -5,18 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.delivery_metadata import delivery_metadata
-from pipelines.defs.ingest.ingest_metadata import ingest_metadata
-from pipelines.defs.ingest.lake_checks import check_specs, run_checks
+from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
 from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
-from pipelines.defs.shared import (
-    LAKE_POOL,
-    OWNERS,
-    MicrofunnelResource,
-    daily_partitions,
-    partition_dates,
-    run_started_at,
-)
+from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import load_google_ads, write_partition
 from pipelines.lib.ingest.deliveries import (
     MANIFEST_TABLE,
@@ -35,40 +26,26 @@ AD_PERFORMANCE_QUARANTINE = "ad_performance_quarantine"
 def build_ad_performance_asset() -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="ingest_google_ads",
-        specs=[
-            dg.AssetSpec(
-                AD_PERFORMANCE,
-                group_name="ingest",
-                kinds={"googleads", "parquet"},
-                owners=OWNERS,
-                deps=[GOOGLE_ADS_REPORTS],
-                description=(
-                    "Canonical ad performance (DESIGN.md section 4): one row per platform, "
-                    "account, campaign, ad group, ad and day, partitioned by report day under "
-                    "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
-                    "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
-                    "a file with the same content as another report is skipped as a duplicate "
-                    "(metadata duplicate_files). Report columns the pipeline does not read "
-                    "are ignored and listed (extra_columns); a day without rows is written "
-                    "empty with a warning (empty_day)."
-                ),
+        **ingest_asset_args(
+            AD_PERFORMANCE,
+            AD_PERFORMANCE_QUARANTINE,
+            kinds={"googleads"},
+            landing=GOOGLE_ADS_REPORTS,
+            description=(
+                "Canonical ad performance (DESIGN.md section 4): one row per platform, "
+                "account, campaign, ad group, ad and day, partitioned by report day under "
+                "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
+                "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
+                "a file with the same content as another report is skipped as a duplicate "
+                "(metadata duplicate_files). Report columns the pipeline does not read "
+                "are ignored and listed (extra_columns); a day without rows is written "
+                "empty with a warning (empty_day)."
             ),
-            dg.AssetSpec(
-                AD_PERFORMANCE_QUARANTINE,
-                group_name="ingest",
-                kinds={"parquet"},
-                owners=OWNERS,
-                deps=[GOOGLE_ADS_REPORTS],
-                description=(
-                    "Report rows with unparseable numbers or dates, with reason, file and line. "
-                    "Rows without a readable date are kept in the run's last day."
-                ),
+            quarantine_description=(
+                "Report rows with unparseable numbers or dates, with reason, file and line. "
+                "Rows without a readable date are kept in the run's last day."
             ),
-        ],
-        check_specs=check_specs(AD_PERFORMANCE),
-        partitions_def=daily_partitions(),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=LAKE_POOL,
+        ),
     )
     def ingest_google_ads(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
@@ -109,17 +86,16 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
                 record_deliveries(con, manifest_dir, plan.for_day(day), day, loaded_at)
             result.drop(con)
 
-        yield dg.MaterializeResult(
-            asset_key=AD_PERFORMANCE,
-            metadata={
-                **ingest_metadata([result], "loaded"),
-                **delivery_metadata([plan], [result], empty_days),
-            },
+        yield from ingest_outcome(
+            context,
+            settings,
+            AD_PERFORMANCE,
+            AD_PERFORMANCE_QUARANTINE,
+            results=[result],
+            plans=[plan],
+            empty_days=empty_days,
+            written=written,
         )
-        yield dg.MaterializeResult(
-            asset_key=AD_PERFORMANCE_QUARANTINE, metadata=ingest_metadata([result], "quarantined")
-        )
-        yield from run_checks(AD_PERFORMANCE, written, [result], context=context, settings=settings)
 
     return ingest_google_ads
 

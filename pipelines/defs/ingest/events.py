@@ -5,18 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.delivery_metadata import delivery_metadata
-from pipelines.defs.ingest.ingest_metadata import ingest_metadata
-from pipelines.defs.ingest.lake_checks import check_specs, run_checks
+from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
 from pipelines.defs.ingest.landing import GA4_EXPORTS
-from pipelines.defs.shared import (
-    LAKE_POOL,
-    OWNERS,
-    MicrofunnelResource,
-    daily_partitions,
-    partition_dates,
-    run_started_at,
-)
+from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
 from pipelines.lib.ingest.deliveries import (
     MANIFEST_TABLE,
@@ -38,39 +29,25 @@ EVENTS_QUARANTINE = "events_quarantine"
 def build_events_asset() -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="ingest_ga4_events",
-        specs=[
-            dg.AssetSpec(
-                EVENTS,
-                group_name="ingest",
-                kinds={"ga4", "parquet"},
-                owners=OWNERS,
-                deps=[GA4_EXPORTS],
-                description=(
-                    "Canonical site events (DESIGN.md section 4) from the GA4 BigQuery export, "
-                    "one Parquet partition per export day under <warehouse>/lake/events/. "
-                    "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
-                    "SHA-256; a file with the same content as one already delivered is "
-                    "skipped as a duplicate (metadata duplicate_files). New event params "
-                    "(properties) and fields are reported (new_params, new_fields); a day "
-                    "with no file or no rows is written empty with a warning (empty_day)."
-                ),
+        **ingest_asset_args(
+            EVENTS,
+            EVENTS_QUARANTINE,
+            kinds={"ga4"},
+            landing=GA4_EXPORTS,
+            description=(
+                "Canonical site events (DESIGN.md section 4) from the GA4 BigQuery export, "
+                "one Parquet partition per export day under <warehouse>/lake/events/. "
+                "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
+                "SHA-256; a file with the same content as one already delivered is "
+                "skipped as a duplicate (metadata duplicate_files). New event params "
+                "(properties) and fields are reported (new_params, new_fields); a day "
+                "with no file or no rows is written empty with a warning (empty_day)."
             ),
-            dg.AssetSpec(
-                EVENTS_QUARANTINE,
-                group_name="ingest",
-                kinds={"parquet"},
-                owners=OWNERS,
-                deps=[GA4_EXPORTS],
-                description=(
-                    "GA4 rows that could not be parsed or broke a hard rule, with the reason, "
-                    "file and line. Landed = loaded + quarantined, per file."
-                ),
+            quarantine_description=(
+                "GA4 rows that could not be parsed or broke a hard rule, with the reason, "
+                "file and line. Landed = loaded + quarantined, per file."
             ),
-        ],
-        check_specs=check_specs(EVENTS),
-        partitions_def=daily_partitions(),
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=LAKE_POOL,
+        ),
     )
     def ingest_ga4_events(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
@@ -113,17 +90,16 @@ def build_events_asset() -> dg.AssetsDefinition:
                 plans.append(plan)
                 written[day] = partition_dir(settings.lake_dir / EVENTS, day) / PART_FILE
 
-        yield dg.MaterializeResult(
-            asset_key=EVENTS,
-            metadata={
-                **ingest_metadata(results, "loaded"),
-                **delivery_metadata(plans, results, empty_days),
-            },
+        yield from ingest_outcome(
+            context,
+            settings,
+            EVENTS,
+            EVENTS_QUARANTINE,
+            results=results,
+            plans=plans,
+            empty_days=empty_days,
+            written=written,
         )
-        yield dg.MaterializeResult(
-            asset_key=EVENTS_QUARANTINE, metadata=ingest_metadata(results, "quarantined")
-        )
-        yield from run_checks(EVENTS, written, results, context=context, settings=settings)
 
     return ingest_ga4_events
 
