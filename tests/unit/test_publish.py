@@ -25,6 +25,7 @@ from pipelines.lib.publish import (
     publish_parquet,
     redact_url,
 )
+from tests.mart_tables import create_aggregate_marts
 
 DAYS = [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)]
 STAGES = {
@@ -54,22 +55,7 @@ def build_source(path: Path, version: int = 1, days: list[date] = DAYS) -> Path:
         started_at TIMESTAMP, furthest_stage INTEGER, is_converted BOOLEAN,
         seconds_to_convert DOUBLE, intent_segment VARCHAR, is_final BOOLEAN)"""
     )
-    con.execute(
-        """CREATE TABLE agg_funnel_stages_daily (funnel_id VARCHAR, cohort_date DATE,
-        platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, stage_name VARCHAR,
-        journeys_reached BIGINT, users_reached BIGINT, journeys_advanced BIGINT,
-        step_conversion_rate DOUBLE, overall_conversion_rate DOUBLE, dropoff_count BIGINT,
-        median_seconds_to_next_stage DOUBLE, p90_seconds_to_next_stage DOUBLE,
-        avg_engaged_seconds DOUBLE, spend DECIMAL(18, 2), cost_per_journey_reached DOUBLE,
-        is_final BOOLEAN)"""
-    )
-    con.execute(
-        """CREATE TABLE agg_campaign_performance (report_date DATE, platform VARCHAR,
-        campaign_id VARCHAR, campaign_name VARCHAR, impressions BIGINT, clicks BIGINT,
-        spend DECIMAL(18, 2), currency VARCHAR, ctr DOUBLE, cpc DOUBLE, journeys BIGINT,
-        conversions BIGINT, cost_per_conversion DOUBLE, platform_conversions DOUBLE,
-        first_party_conversions BIGINT)"""
-    )
+    create_aggregate_marts(con)
     rows: dict[str, list[list[object]]] = {
         "agg_funnel_stages_daily": [],
         "fct_funnel_journeys": [],

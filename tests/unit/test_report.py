@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.report import format_stage_table, load_report_data, write_funnel_report
+from tests.mart_tables import create_aggregate_marts
 
 STAGES = {
     "micro_commitment": ["hook", "first_action", "engagement", "reinforcement", "conversion"],
@@ -22,22 +23,7 @@ EVIL = "<script>alert('x')</script>"
 def build_reporting(path: Path) -> Path:
     """A reporting DuckDB file with the two marts the report reads."""
     con = duckdb.connect(str(path))
-    con.execute(
-        """CREATE TABLE agg_funnel_stages_daily (funnel_id VARCHAR, cohort_date DATE,
-        platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, stage_name VARCHAR,
-        journeys_reached BIGINT, users_reached BIGINT, journeys_advanced BIGINT,
-        step_conversion_rate DOUBLE, overall_conversion_rate DOUBLE, dropoff_count BIGINT,
-        median_seconds_to_next_stage DOUBLE, p90_seconds_to_next_stage DOUBLE,
-        avg_engaged_seconds DOUBLE, spend DECIMAL(18, 2), cost_per_journey_reached DOUBLE,
-        is_final BOOLEAN)"""
-    )
-    con.execute(
-        """CREATE TABLE agg_campaign_performance (report_date DATE, platform VARCHAR,
-        campaign_id VARCHAR, campaign_name VARCHAR, impressions BIGINT, clicks BIGINT,
-        spend DECIMAL(18, 2), currency VARCHAR, ctr DOUBLE, cpc DOUBLE, journeys BIGINT,
-        conversions BIGINT, cost_per_conversion DOUBLE, platform_conversions DOUBLE,
-        first_party_conversions BIGINT)"""
-    )
+    create_aggregate_marts(con)
     campaigns = [("google_ads", "c1", "Spring quiz"), ("google_ads", "c2", EVIL)]
     for d, day in enumerate(DAYS):
         for c, (platform, campaign_id, name) in enumerate(campaigns):
