@@ -124,7 +124,12 @@ def test_full_featured_file_normalises_values_campaigns_and_defaults() -> None:
             "duplicate stage name 'engagement'",
         ),
         ("one_stage.yml", "funnel 'lonely'", "stages", "at least 2 stages, got 1"),
-        ("bad_window.yml", "funnel 'micro_commitment'", "window", "invalid window '7 days'"),
+        (
+            "bad_window.yml",
+            "funnel 'micro_commitment'",
+            "window",
+            "invalid duration '7 days' (expected Nd, Nh or Nm",
+        ),
         ("zero_window.yml", "funnel 'micro_commitment'", "window", "greater than zero"),
         (
             "two_primaries.yml",
@@ -133,7 +138,6 @@ def test_full_featured_file_normalises_values_campaigns_and_defaults() -> None:
             "only one funnel may be primary (funnel 'micro_commitment'",
         ),
         ("unknown_key.yml", "funnel 'micro_commitment'", "windw", "did you mean 'window'?"),
-        ("bad_mode.yml", "funnel 'micro_commitment'", "mode", "available modes: ordered"),
     ],
 )
 def test_invalid_file_message_names_file_funnel_and_field(
@@ -344,6 +348,10 @@ def test_write_funnel_tables_writes_one_parquet_per_table_and_replaces_it(tmp_pa
         "funnel_stage_matchers": 20,
         "funnel_stage_filters": 6,
         "funnel_campaigns": 0,
+        "funnel_exclusions": 0,
+        "funnel_exclusion_matchers": 0,
+        "funnel_exclusion_filters": 0,
+        "funnel_intent_campaigns": 0,
     }
     # Writing again replaces the files and leaves no temporary files behind.
     assert write_funnel_tables(funnel_set, tmp_path / "defs") == counts

@@ -20,7 +20,8 @@ def build_funnel_definitions() -> dg.AssetsDefinition:
         pool=LAKE_POOL,
         description=(
             "Validates the funnel YAML and writes it as tables (funnels, stages, matchers, "
-            "filters, campaigns) under <warehouse>/lake/funnel_config/ for dbt."
+            "filters, campaigns, exclusions with their matchers and filters, intent campaigns; "
+            "docs/funnels.md section 5) under <warehouse>/lake/funnel_config/ for dbt."
         ),
     )
     def funnel_definitions(

@@ -1,11 +1,19 @@
 """Funnel definitions: the YAML model, its loader and the tables that carry it to dbt."""
 
-from pipelines.lib.funnels.loader import FunnelConfigError, load_funnels, parse_funnels
+from pipelines.lib.funnels.loader import (
+    FunnelConfigError,
+    load_funnels,
+    parse_duration,
+    parse_funnels,
+)
 from pipelines.lib.funnels.model import (
+    Attribution,
     EventMatcher,
+    Exclusion,
     Filter,
     Funnel,
     FunnelSet,
+    Intent,
     Matcher,
     Stage,
 )
@@ -17,15 +25,19 @@ from pipelines.lib.funnels.tables import (
 
 __all__ = [
     "TABLE_SCHEMAS",
+    "Attribution",
     "EventMatcher",
+    "Exclusion",
     "Filter",
     "Funnel",
     "FunnelConfigError",
     "FunnelSet",
+    "Intent",
     "Matcher",
     "Stage",
     "compile_funnel_tables",
     "load_funnels",
+    "parse_duration",
     "parse_funnels",
     "write_funnel_tables",
 ]

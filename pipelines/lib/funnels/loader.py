@@ -1,4 +1,4 @@
-"""Read and validate a funnel file (format: the header comment of funnels/funnels.yml).
+"""Read and validate a funnel file (format: docs/funnels.md section 1).
 
 Validation collects every problem in the file and raises one FunnelConfigError listing them
 all, each line naming the file, the funnel (id, or index when the id is unusable) and the
@@ -19,12 +19,15 @@ from typing import Any
 import yaml
 
 from pipelines.lib.funnels.model import (
+    ATTRIBUTION_MODELS,
     BOOLEAN_FIELDS,
+    DEFAULT_ATTRIBUTION,
     DEFAULT_WINDOW,
     EVENT_FIELDS,
     FUNNEL_KINDS,
     FUNNEL_MODES,
     ID_PATTERN,
+    INTENT_SEGMENTS,
     LIST_OPS,
     NULL_OPS,
     NUMERIC_FIELDS,
@@ -34,20 +37,40 @@ from pipelines.lib.funnels.model import (
     PARAM_PREFIX,
     SCALAR_OPS,
     TEXT_OPS,
+    Attribution,
     EventMatcher,
+    Exclusion,
     Filter,
     Funnel,
     FunnelSet,
+    Intent,
     Stage,
     scalar_text,
 )
 
-WINDOW_PATTERN = re.compile(r"^([0-9]+)([dh])$")
+DURATION_PATTERN = re.compile(r"^([0-9]+)([dhm])$")
+DURATION_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 TOP_KEYS = ("funnels",)
-FUNNEL_KEYS = ("id", "version", "label", "kind", "primary", "mode", "window", "campaigns", "stages")
-STAGE_KEYS = ("name", "events", "where")
+FUNNEL_KEYS = (
+    "id",
+    "version",
+    "label",
+    "kind",
+    "primary",
+    "mode",
+    "window",
+    "campaigns",
+    "attribution",
+    "stages",
+    "exclusions",
+    "intent",
+)
+STAGE_KEYS = ("name", "events", "where", "optional", "max_gap")
 EVENT_KEYS = ("name", "where")
 FILTER_KEYS = ("field", "op", "value")
+EXCLUSION_KEYS = ("name", "events", "where", "between")
+ATTRIBUTION_KEYS = ("stage",)
+INTENT_KEYS = ("mid_from_stage", "late_from_stage", "campaigns")
 
 
 class FunnelConfigError(ValueError):
@@ -165,17 +188,27 @@ def _check_id(value: Any, where: str, path: str, what: str, p: _Problems) -> str
     return value
 
 
-def parse_window(text: Any) -> timedelta:
-    """'7d' -> 7 days, '36h' -> 36 hours. Raises ValueError with a user-facing message."""
+def parse_duration(text: Any, what: str = "duration", example: str = "30m") -> timedelta:
+    """'7d' -> 7 days, '36h' -> 36 hours, '30m' -> 30 minutes.
+
+    Raises ValueError with a user-facing message; `what` names the key, `example` is the hint.
+    """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise ValueError(f"window must be a string like 7d or 48h, got {_type_name(text)}")
-    match = WINDOW_PATTERN.match(text.strip())
+        raise ValueError(
+            f"{what} must be a string like {example} (Nd, Nh or Nm), got {_type_name(text)}"
+        )
+    match = DURATION_PATTERN.match(text.strip())
     if not match:
-        raise ValueError(f"invalid window {text!r} (expected Nd or Nh, e.g. 7d or 48h)")
+        raise ValueError(f"invalid duration {text!r} (expected Nd, Nh or Nm, e.g. {example})")
     amount = int(match.group(1))
     if amount <= 0:
-        raise ValueError(f"window must be greater than zero, got {text!r}")
-    return timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
+        raise ValueError(f"{what} must be greater than zero, got {text!r}")
+    return amount * DURATION_UNITS[match.group(2)]
+
+
+def parse_window(text: Any) -> timedelta:
+    """A funnel window: '7d', '48h' or '90m'."""
+    return parse_duration(text, "window", "7d")
 
 
 def _is_scalar(value: Any) -> bool:
@@ -353,25 +386,29 @@ def _parse_stage(raw: Any, order: int, where: str, path: str, p: _Problems) -> S
     else:
         name = _check_id(raw["name"], where, f"{path}.name", "stage name", p)
 
-    events: list[EventMatcher | None] = []
-    raw_events = raw.get("events")
-    if "events" not in raw:
-        p.add(where, f"{path}.events", "missing required key 'events'")
-    elif not isinstance(raw_events, list) or not raw_events:
-        p.add(
-            where,
-            f"{path}.events",
-            f"events must be a non-empty list of event names or {{name, where}} entries, got "
-            f"{_type_name(raw_events) if raw_events != [] else 'an empty list'}",
-        )
-    else:
-        events = [
-            _parse_event(e, where, f"{path}.events[{i}]", p) for i, e in enumerate(raw_events)
-        ]
+    events = _parse_events(raw, where, path, p)
     filters = _parse_where(raw.get("where"), where, f"{path}.where", p)
+
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        p.add(where, f"{path}.optional", f"optional must be true or false, got {optional!r}")
+    max_gap = None
+    if raw.get("max_gap") is not None:
+        try:
+            max_gap = parse_duration(raw["max_gap"], "max_gap", "30m")
+        except ValueError as exc:
+            p.add(where, f"{path}.max_gap", str(exc))
+
     if len(p.items) != before or filters is None or name is None:
         return None
-    return Stage(order=order, name=name, events=tuple(events), where=filters)  # type: ignore[arg-type]
+    return Stage(
+        order=order,
+        name=name,
+        events=tuple(events),  # type: ignore[arg-type]
+        where=filters,
+        optional=optional,
+        max_gap=max_gap,
+    )
 
 
 def _parse_campaigns(raw: Any, where: str, p: _Problems) -> tuple[str, ...] | None:
@@ -400,6 +437,294 @@ def _parse_campaigns(raw: Any, where: str, p: _Problems) -> tuple[str, ...] | No
         elif item not in campaigns:
             campaigns.append(item)
     return tuple(campaigns) if ok else None
+
+
+def _parse_events(raw: Mapping[Any, Any], where: str, path: str, p: _Problems) -> list[Any]:
+    """The `events` list of a stage or an exclusion (entries may be None after a problem)."""
+    raw_events = raw.get("events")
+    if "events" not in raw:
+        p.add(where, f"{path}.events", "missing required key 'events'")
+        return []
+    if not isinstance(raw_events, list) or not raw_events:
+        p.add(
+            where,
+            f"{path}.events",
+            f"events must be a non-empty list of event names or {{name, where}} entries, got "
+            f"{_type_name(raw_events) if raw_events != [] else 'an empty list'}",
+        )
+        return []
+    return [_parse_event(e, where, f"{path}.events[{i}]", p) for i, e in enumerate(raw_events)]
+
+
+def _stage_ref(
+    value: Any, stage_names: Mapping[str, int], where: str, path: str, p: _Problems
+) -> int | None:
+    """The 1-based order of the stage named `value`, or None (problem reported)."""
+    if not isinstance(value, str):
+        p.add(where, path, f"expected a stage name, got {_type_name(value)}")
+        return None
+    if value not in stage_names:
+        hint = difflib.get_close_matches(value, list(stage_names), n=1)
+        did_you_mean = f"did you mean '{hint[0]}'? " if hint else ""
+        p.add(
+            where,
+            path,
+            f"unknown stage {value!r} ({did_you_mean}stages: {', '.join(stage_names)})",
+        )
+        return None
+    return stage_names[value]
+
+
+def _parse_exclusion(
+    raw: Any, order: int, stage_names: Mapping[str, int], where: str, path: str, p: _Problems
+) -> Exclusion | None:
+    if not isinstance(raw, Mapping):
+        p.add(
+            where,
+            path,
+            f"an exclusion must be a mapping {{name, events, between}}, got {_type_name(raw)}",
+        )
+        return None
+    before = len(p.items)
+    _check_keys(raw, EXCLUSION_KEYS, where, path, p)
+    name = None
+    if "name" not in raw:
+        p.add(where, f"{path}.name", "missing required key 'name'")
+    else:
+        name = _check_id(raw["name"], where, f"{path}.name", "exclusion name", p)
+    events = _parse_events(raw, where, path, p)
+    filters = _parse_where(raw.get("where"), where, f"{path}.where", p)
+
+    bounds: list[int | None] = [None, None]
+    between = raw.get("between")
+    if "between" not in raw:
+        p.add(where, f"{path}.between", "missing required key 'between' (two stage names)")
+    elif not isinstance(between, list) or len(between) != 2:
+        p.add(
+            where,
+            f"{path}.between",
+            f"between must be a list of two stage names [from, to], got {_type_name(between)}"
+            + (f" of {len(between)}" if isinstance(between, list) else ""),
+        )
+    else:
+        bounds = [
+            _stage_ref(value, stage_names, where, f"{path}.between[{i}]", p)
+            for i, value in enumerate(between)
+        ]
+        if bounds[0] is not None and bounds[0] == bounds[1]:
+            p.add(
+                where,
+                f"{path}.between",
+                f"between needs two different stages, got {between[0]!r} twice",
+            )
+        elif bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+            p.add(
+                where,
+                f"{path}.between",
+                f"the first stage must come before the second, got {between[0]!r} (stage "
+                f"{bounds[0]}) then {between[1]!r} (stage {bounds[1]})",
+            )
+
+    if len(p.items) != before or name is None or filters is None:
+        return None
+    return Exclusion(
+        order=order,
+        name=name,
+        events=tuple(events),
+        from_stage=bounds[0],  # type: ignore[arg-type]
+        to_stage=bounds[1],  # type: ignore[arg-type]
+        where=filters,
+    )
+
+
+def _parse_exclusions(
+    raw: Any, stage_names: Mapping[str, int], where: str, p: _Problems
+) -> tuple[Exclusion, ...] | None:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        p.add(where, "exclusions", f"exclusions must be a list, got {_type_name(raw)}")
+        return None
+    before = len(p.items)
+    exclusions = [
+        _parse_exclusion(item, i + 1, stage_names, where, f"exclusions[{i}]", p)
+        for i, item in enumerate(raw)
+    ]
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        name = item.get("name") if isinstance(item, Mapping) else None
+        if not isinstance(name, str) or not ID_PATTERN.match(name):
+            continue
+        if name in seen:
+            p.add(
+                where,
+                f"exclusions[{i}].name",
+                f"duplicate exclusion name {name!r} (already used by exclusions[{seen[name]}])",
+            )
+        else:
+            seen[name] = i
+    if len(p.items) != before:
+        return None
+    return tuple(exclusions)  # type: ignore[arg-type]
+
+
+def _parse_attribution(
+    raw: Any, stage_names: Mapping[str, int], where: str, p: _Problems
+) -> Attribution | None:
+    expected = "expected first_touch, last_touch or {stage: <stage name>}"
+    if raw is None:
+        return Attribution(DEFAULT_ATTRIBUTION)
+    if isinstance(raw, str):
+        if raw in ATTRIBUTION_MODELS and raw != "stage":
+            return Attribution(raw)
+        p.add(where, "attribution", f"unknown attribution {raw!r} ({expected})")
+        return None
+    if not isinstance(raw, Mapping):
+        p.add(where, "attribution", f"attribution must be a string or a mapping ({expected})")
+        return None
+    before = len(p.items)
+    _check_keys(raw, ATTRIBUTION_KEYS, where, "attribution", p)
+    if "stage" not in raw:
+        p.add(where, "attribution.stage", f"missing required key 'stage' ({expected})")
+        return None
+    stage = _stage_ref(raw["stage"], stage_names, where, "attribution.stage", p)
+    if len(p.items) != before or stage is None:
+        return None
+    return Attribution("stage", stage)
+
+
+def _parse_intent(
+    raw: Any, stage_names: Mapping[str, int], where: str, p: _Problems
+) -> Intent | None:
+    if raw is None:
+        return Intent()
+    if not isinstance(raw, Mapping):
+        p.add(
+            where,
+            "intent",
+            "intent must be a mapping {mid_from_stage, late_from_stage, campaigns}, got "
+            f"{_type_name(raw)}",
+        )
+        return None
+    before = len(p.items)
+    _check_keys(raw, INTENT_KEYS, where, "intent", p)
+    orders: dict[str, int | None] = {}
+    for key in ("mid_from_stage", "late_from_stage"):
+        orders[key] = None
+        if raw.get(key) is not None:
+            orders[key] = _stage_ref(raw[key], stage_names, where, f"intent.{key}", p)
+    # Compare what will be used: an unset bound takes its default (mid: 1, late: max(N-1, 2)).
+    stage_count = len(stage_names)
+    mid = orders["mid_from_stage"] or 1
+    late = orders["late_from_stage"] or max(stage_count - 1, 2)
+    bad_ref = any(raw.get(k) is not None and orders[k] is None for k in orders)
+    if not bad_ref and stage_count and mid > late:
+        p.add(
+            where,
+            "intent.mid_from_stage",
+            f"mid_from_stage (stage {mid}) must not come after late_from_stage (stage {late}"
+            f"{'' if orders['late_from_stage'] else ', the default'})",
+        )
+
+    campaigns: list[tuple[str, str]] = []
+    raw_campaigns = raw.get("campaigns")
+    if raw_campaigns is not None and not isinstance(raw_campaigns, Mapping):
+        p.add(
+            where,
+            "intent.campaigns",
+            "intent.campaigns must be a mapping {segment: [campaigns]}, got "
+            f"{_type_name(raw_campaigns)}",
+        )
+    elif raw_campaigns is not None:
+        segment_of: dict[str, str] = {}
+        for segment, items in raw_campaigns.items():
+            path = f"intent.campaigns.{segment}"
+            if segment not in INTENT_SEGMENTS:
+                p.add(
+                    where,
+                    path,
+                    f"unknown segment {segment!r} (expected one of {', '.join(INTENT_SEGMENTS)})",
+                )
+                continue
+            if not isinstance(items, list):
+                p.add(
+                    where,
+                    path,
+                    f"expected a list of campaign ids or names, got {_type_name(items)}",
+                )
+                continue
+            for i, item in enumerate(items):
+                if isinstance(item, int) and not isinstance(item, bool):
+                    item = str(item)
+                if not isinstance(item, str) or not item.strip():
+                    p.add(
+                        where,
+                        f"{path}[{i}]",
+                        f"campaign must be a non-empty string, got {_type_name(item)}",
+                    )
+                elif item in segment_of:
+                    if segment_of[item] != segment:
+                        p.add(
+                            where,
+                            f"{path}[{i}]",
+                            f"campaign {item!r} is already listed under {segment_of[item]!r} "
+                            "(a campaign belongs to one segment)",
+                        )
+                else:
+                    segment_of[item] = segment
+                    campaigns.append((item, segment))
+    if len(p.items) != before:
+        return None
+    return Intent(
+        mid_from_stage=orders["mid_from_stage"],
+        late_from_stage=orders["late_from_stage"],
+        campaigns=tuple(campaigns),
+    )
+
+
+def _check_stage_rules(
+    raw_stages: list[Any],
+    stages: list[Stage | None],
+    mode: Any,
+    window: timedelta | None,
+    window_text: Any,
+    where: str,
+    p: _Problems,
+) -> None:
+    """Rules that need the whole funnel: first/last stage, mode and window (section 1)."""
+    last = len(raw_stages) - 1
+    for i, raw in enumerate(raw_stages):
+        if not isinstance(raw, Mapping):
+            continue
+        has_gap = raw.get("max_gap") is not None
+        if raw.get("optional") is True and i in (0, last):
+            which = "first" if i == 0 else "last"
+            p.add(where, f"stages[{i}].optional", f"the {which} stage cannot be optional")
+        if has_gap and i == 0:
+            p.add(
+                where,
+                f"stages[{i}].max_gap",
+                "max_gap is not allowed on the first stage (there is no previous stage)",
+            )
+        elif has_gap and mode == "any_order":
+            p.add(
+                where,
+                f"stages[{i}].max_gap",
+                "max_gap is not allowed in any_order funnels (there is no previous stage)",
+            )
+        stage = stages[i] if i < len(stages) else None
+        if (
+            i > 0
+            and stage is not None
+            and stage.max_gap is not None
+            and window is not None
+            and stage.max_gap > window
+        ):
+            p.add(
+                where,
+                f"stages[{i}].max_gap",
+                f"max_gap {raw['max_gap']!r} exceeds the window {window_text!r}",
+            )
 
 
 def _funnel_label(raw: Any, index: int) -> str:
@@ -486,6 +811,21 @@ def _parse_funnel(raw: Any, index: int, p: _Problems) -> Funnel | None:
                 )
             else:
                 seen[stage.name] = i
+        _check_stage_rules(
+            raw_stages, stages, mode, window, raw.get("window", DEFAULT_WINDOW), where, p
+        )
+
+    # Stage references resolve against the names as written, so a stage with an unrelated
+    # problem does not also make every reference to it an error.
+    stage_names: dict[str, int] = {}
+    if isinstance(raw_stages, list):
+        for i, s in enumerate(raw_stages):
+            name = s.get("name") if isinstance(s, Mapping) else None
+            if isinstance(name, str):
+                stage_names.setdefault(name, i + 1)
+    attribution = _parse_attribution(raw.get("attribution"), stage_names, where, p)
+    exclusions = _parse_exclusions(raw.get("exclusions"), stage_names, where, p)
+    intent = _parse_intent(raw.get("intent"), stage_names, where, p)
 
     if len(p.items) != before:
         return None
@@ -499,6 +839,9 @@ def _parse_funnel(raw: Any, index: int, p: _Problems) -> Funnel | None:
         window=window,  # type: ignore[arg-type]
         stages=tuple(stages),  # type: ignore[arg-type]
         campaigns=campaigns,  # type: ignore[arg-type]
+        attribution=attribution,  # type: ignore[arg-type]
+        exclusions=exclusions,  # type: ignore[arg-type]
+        intent=intent,  # type: ignore[arg-type]
     )
 
 

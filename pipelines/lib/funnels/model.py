@@ -1,4 +1,4 @@
-"""Validated funnel definitions (DESIGN.md section 5) as frozen dataclasses.
+"""Validated funnel definitions (docs/funnels.md section 1) as frozen dataclasses.
 
 The loader builds these; the table compiler and the reference implementation read them. Filter
 values are stored already normalised (text / number / list of text) so that the Python
@@ -22,9 +22,13 @@ PARAM_PREFIX = "param."
 
 FunnelKind = Literal["micro", "direct"]
 FUNNEL_KINDS: tuple[str, ...] = ("micro", "direct")
-# Only "ordered" exists today; the tuple is what error messages list.
-FUNNEL_MODES: tuple[str, ...] = ("ordered",)
+# How stages are reached (docs/funnels.md section 2); the first one is the default.
+FUNNEL_MODES: tuple[str, ...] = ("ordered", "strict", "any_order")
 DEFAULT_WINDOW = "7d"
+# Which event sets a journey's platform and campaign; "stage" is written {stage: <name>}.
+ATTRIBUTION_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "stage")
+DEFAULT_ATTRIBUTION = "first_touch"
+INTENT_SEGMENTS: tuple[str, ...] = ("early", "mid", "late")
 
 # Canonical event columns a filter may read, by how they compare. `is_paid_touch`, `platform`
 # and `campaign_id` are derived by the pipeline before matching.
@@ -132,20 +136,65 @@ class Matcher:
     filters: tuple[Filter, ...]
 
 
+def _matchers(events: tuple[EventMatcher, ...], where: tuple[Filter, ...]) -> tuple[Matcher, ...]:
+    return tuple(
+        Matcher(matcher_id=i, event_name=entry.name, filters=where + entry.where)
+        for i, entry in enumerate(events, start=1)
+    )
+
+
 @dataclass(frozen=True)
 class Stage:
     order: int  # 1-based
     name: str
     events: tuple[EventMatcher, ...]
     where: tuple[Filter, ...] = ()
+    optional: bool = False  # a journey may skip it (never the first or the last stage)
+    max_gap: timedelta | None = None  # at most this long after the previous reached stage
 
     @property
     def matchers(self) -> tuple[Matcher, ...]:
         """The stage as OR-ed matchers with stage-level filters copied into each."""
-        return tuple(
-            Matcher(matcher_id=i, event_name=entry.name, filters=self.where + entry.where)
-            for i, entry in enumerate(self.events, start=1)
-        )
+        return _matchers(self.events, self.where)
+
+    @property
+    def max_gap_seconds(self) -> int | None:
+        return None if self.max_gap is None else int(self.max_gap.total_seconds())
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Events that disqualify a journey between reaching `from_stage` and `to_stage`."""
+
+    order: int  # 1-based position within the funnel's exclusions
+    name: str
+    events: tuple[EventMatcher, ...]
+    from_stage: int  # stage orders, from_stage < to_stage
+    to_stage: int
+    where: tuple[Filter, ...] = ()
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]:
+        """Like Stage.matchers: OR-ed entries with the exclusion-level filters copied in."""
+        return _matchers(self.events, self.where)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """first_touch | last_touch | stage (then `stage` is the stage order that attributes)."""
+
+    model: str = DEFAULT_ATTRIBUTION
+    stage: int | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Intent rule overrides; None means the default (mid: stage 1, late: max(N-1, 2))."""
+
+    mid_from_stage: int | None = None
+    late_from_stage: int | None = None
+    # (campaign id or utm_campaign name, segment) in file order; a campaign appears once
+    campaigns: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +208,9 @@ class Funnel:
     window: timedelta
     stages: tuple[Stage, ...]
     campaigns: tuple[str, ...] = ()  # empty = every campaign (and organic traffic)
+    attribution: Attribution = Attribution()
+    exclusions: tuple[Exclusion, ...] = ()
+    intent: Intent = Intent()
 
     @property
     def window_seconds(self) -> int:
@@ -176,6 +228,26 @@ class Funnel:
     def stage(self, order: int) -> Stage:
         """Stage by 1-based order."""
         return self.stages[order - 1]
+
+    def next_required_stage(self, order: int) -> int | None:
+        """r(k): the first non-optional stage after `order` (None after the last stage)."""
+        for stage in self.stages[order:]:
+            if not stage.optional:
+                return stage.order
+        return None
+
+    @property
+    def intent_mid_from_stage(self) -> int:
+        return self.intent.mid_from_stage or 1
+
+    @property
+    def intent_late_from_stage(self) -> int:
+        return self.intent.late_from_stage or max(self.stage_count - 1, 2)
+
+    @property
+    def intent_campaigns(self) -> MappingProxyType[str, str]:
+        """Campaign id or name -> intent segment."""
+        return MappingProxyType(dict(self.intent.campaigns))
 
 
 @dataclass(frozen=True)

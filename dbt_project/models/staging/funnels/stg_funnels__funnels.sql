@@ -14,7 +14,11 @@ renamed as (
         cast(window_seconds as bigint) as window_seconds,
         cast(ceil(window_seconds / 86400.0) as integer) as window_days,
         cast(is_primary as boolean) as is_primary,
-        cast(stage_count as integer) as stage_count
+        cast(stage_count as integer) as stage_count,
+        cast(attribution_model as varchar) as attribution_model,
+        cast(attribution_stage_order as integer) as attribution_stage_order,
+        cast(intent_mid_from_stage as integer) as intent_mid_from_stage,
+        cast(intent_late_from_stage as integer) as intent_late_from_stage
     from source
 )
 
