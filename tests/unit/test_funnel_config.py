@@ -52,7 +52,8 @@ def test_default_micro_funnel_has_the_five_framework_stages_and_a_seven_day_wind
     assert micro.mode == "ordered"
     assert micro.window == timedelta(days=7)
     assert micro.window_seconds == 604800
-    assert micro.campaigns == ()
+    assert micro.version == 2
+    assert micro.campaigns == ("spring_quiz_micro", "webinar_video_micro", "pricing_tour_micro")
 
 
 def test_stage_level_filters_are_copied_into_every_matcher_of_the_stage() -> None:
@@ -318,7 +319,14 @@ def test_default_file_compiles_to_the_expected_tables() -> None:
         ("micro_commitment", 1, "true"),
         ("direct_ask", 1, "true"),
     }
-    assert tables["funnel_campaigns"].num_rows == 0
+    assert [(r["funnel_id"], r["campaign"]) for r in tables["funnel_campaigns"].to_pylist()] == [
+        ("micro_commitment", "spring_quiz_micro"),
+        ("micro_commitment", "webinar_video_micro"),
+        ("micro_commitment", "pricing_tour_micro"),
+        ("direct_ask", "free_trial_direct"),
+        ("direct_ask", "summer_sale_direct"),
+        ("direct_ask", "demo_request_direct"),
+    ]
 
 
 def test_param_filters_lists_and_campaigns_reach_the_tables() -> None:
@@ -347,7 +355,7 @@ def test_write_funnel_tables_writes_one_parquet_per_table_and_replaces_it(tmp_pa
         "funnel_stages": 7,
         "funnel_stage_matchers": 20,
         "funnel_stage_filters": 6,
-        "funnel_campaigns": 0,
+        "funnel_campaigns": 6,
         "funnel_exclusions": 0,
         "funnel_exclusion_matchers": 0,
         "funnel_exclusion_filters": 0,
