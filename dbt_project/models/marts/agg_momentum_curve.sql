@@ -1,0 +1,153 @@
+{{ config(materialized='table') }}
+
+{%- set max_stages = var('microfunnel__max_stages') | int %}
+
+-- P(final conversion | stage reached) per stage, per platform and campaign plus the (all)
+-- rollup (docs/funnels.md section 6): how much each micro-commitment raises the odds.
+with
+
+journeys as (
+    select
+        * exclude (platform, campaign_id),
+        coalesce(platform, 'organic') as platform,
+        coalesce(campaign_id, '(none)') as campaign_id
+    from {{ ref('fct_funnel_journeys') }}
+    where not is_excluded
+),
+
+stage_numbers as (
+    select stage_values.stage_order
+    from (
+        values
+        {% for k in range(1, max_stages + 1) -%}
+        ({{ k }}){{ ',' if not loop.last }}
+        {% endfor -%}
+    ) as stage_values (stage_order)
+),
+
+-- One row per journey and stage of its funnel; a skipped optional stage is not reached.
+journey_stages as (
+    select
+        journeys.funnel_id,
+        journeys.funnel_version,
+        journeys.platform,
+        journeys.campaign_id,
+        journeys.is_converted,
+        stage_numbers.stage_order,
+        case stage_numbers.stage_order
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then journeys.stage_{{ k }}_reached_at is not null
+            {% endfor -%}
+        end as is_reached
+    from journeys
+    inner join stage_numbers
+        on stage_numbers.stage_order <= journeys.stage_count
+),
+
+-- Every journey also counts in the rollup over all campaigns.
+scoped as (
+    select
+        funnel_id,
+        funnel_version,
+        platform,
+        campaign_id,
+        is_converted,
+        stage_order,
+        is_reached
+    from journey_stages
+    union all
+    select
+        funnel_id,
+        funnel_version,
+        '(all)' as platform,
+        '(all)' as campaign_id,
+        is_converted,
+        stage_order,
+        is_reached
+    from journey_stages
+),
+
+stage_stats as (
+    select
+        funnel_id,
+        funnel_version,
+        platform,
+        campaign_id,
+        stage_order,
+        count(case when is_reached then 1 end) as journeys_reached,
+        count(case when is_reached and is_converted then 1 end) as journeys_converted
+    from scoped
+    group by funnel_id, funnel_version, platform, campaign_id, stage_order
+),
+
+-- Names of the current definition; journeys kept from an older version of the funnel fall
+-- back to the names they recorded as their furthest stage.
+current_stage_names as (
+    select
+        funnel_stages.funnel_id,
+        funnel_definitions.funnel_version,
+        funnel_stages.stage_order,
+        funnel_stages.stage_name
+    from {{ ref('stg_funnels__stages') }} as funnel_stages
+    inner join {{ ref('stg_funnels__funnels') }} as funnel_definitions
+        on funnel_stages.funnel_id = funnel_definitions.funnel_id
+),
+
+recorded_stage_names as (
+    select
+        funnel_id,
+        funnel_version,
+        furthest_stage as stage_order,
+        min(furthest_stage_name) as stage_name
+    from {{ ref('fct_funnel_journeys') }}
+    group by funnel_id, funnel_version, furthest_stage
+),
+
+with_probability as (
+    select
+        stage_stats.*,
+        case
+            when stage_stats.journeys_reached > 0
+                then
+                    cast(stage_stats.journeys_converted as double)
+                    / stage_stats.journeys_reached
+        end as conversion_probability
+    from stage_stats
+),
+
+final as (
+    select
+        with_probability.funnel_id,
+        with_probability.funnel_version,
+        with_probability.platform,
+        with_probability.campaign_id,
+        cast(with_probability.stage_order as integer) as stage_order,
+        coalesce(current_stage_names.stage_name, recorded_stage_names.stage_name) as stage_name,
+        cast(with_probability.journeys_reached as bigint) as journeys_reached,
+        cast(with_probability.journeys_converted as bigint) as journeys_converted,
+        with_probability.conversion_probability,
+        with_probability.conversion_probability / nullif(
+            lag(with_probability.conversion_probability) over (
+                partition by
+                    with_probability.funnel_id,
+                    with_probability.funnel_version,
+                    with_probability.platform,
+                    with_probability.campaign_id
+                order by with_probability.stage_order
+            ),
+            0
+        ) as lift_vs_previous_stage
+    from with_probability
+    left join current_stage_names
+        on
+            with_probability.funnel_id = current_stage_names.funnel_id
+            and with_probability.funnel_version = current_stage_names.funnel_version
+            and with_probability.stage_order = current_stage_names.stage_order
+    left join recorded_stage_names
+        on
+            with_probability.funnel_id = recorded_stage_names.funnel_id
+            and with_probability.funnel_version = recorded_stage_names.funnel_version
+            and with_probability.stage_order = recorded_stage_names.stage_order
+)
+
+select * from final

@@ -1,0 +1,407 @@
+"""Pure-Python reference of the analysis marts (docs/funnels.md section 6), the test oracle.
+
+Computed from journeys (`funnel_reference.Journey`, or anything with the attributes of
+`JourneyLike`) and the funnel definitions, with plain loops, written to be read. The dbt models
+`agg_funnel_trends`, `agg_time_to_convert`, `agg_momentum_curve` and `agg_intent_segments` must
+give the same rows.
+
+Shared rules
+------------
+- Excluded journeys (`is_excluded`) are left out of every count; only `agg_funnel_trends`
+  reports them, in `journeys_excluded`.
+- Organic journeys (no platform / campaign) are grouped as platform 'organic', campaign
+  '(none)'. Trends, time to convert and the momentum curve add a rollup over every campaign
+  (organic included) with platform = campaign_id = '(all)'.
+- `funnel_version` is part of every grain.
+- A stage k is reached when `reached_at[k-1]` is set (an optional stage that was skipped is not
+  reached, even when the journey went deeper). Stage rows cover stages 1..N of the funnel.
+- Rates are None when their denominator is 0; quantiles are continuous (linear interpolation,
+  like DuckDB quantile_cont).
+
+Per mart
+--------
+- trends: a row per (funnel, version, grain, cohort start, platform, campaign) with at least
+  one journey, excluded or not; grain 'day' (cohort_start = cohort_date) and 'week' (the
+  Monday of the ISO week). is_final = every cohort day of the period is final: every journey
+  in the group is final and the period's last day is final, known from the funnel version's
+  journeys (`is_final` only moves forward in time, so a final journey on or after the last
+  day proves it).
+- time to convert: groups with at least one converted journey; every bucket (BUCKETS) per
+  group; share = conversions / group conversions; cumulative_share = conversions up to and
+  including the bucket / group conversions.
+- momentum curve: groups with at least one journey; journeys_converted = reached and
+  converted; conversion_probability = converted / reached; lift = probability / the previous
+  stage's probability (None for stage 1 and when either is None or the previous is 0).
+- intent segments: a row per (funnel, version, cohort date, platform, campaign, intent
+  segment, stage) for groups with at least one journey: journeys_advanced = reached k and
+  furthest_stage > k (None for the last stage); step = advanced / reached; overall =
+  reached(k) / reached(1); is_final = every journey of the group is final.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from pipelines.lib.funnel_reference import quantile_cont
+from pipelines.lib.funnels.model import Funnel
+
+ORGANIC_PLATFORM = "organic"
+ORGANIC_CAMPAIGN = "(none)"
+ALL = "(all)"
+
+# (bucket_order, bucket_label, lower_seconds inclusive, upper_seconds exclusive or None).
+BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
+    (1, "< 1 min", 0, 60),
+    (2, "1-5 min", 60, 300),
+    (3, "5-15 min", 300, 900),
+    (4, "15-60 min", 900, 3600),
+    (5, "1-6 h", 3600, 21600),
+    (6, "6-24 h", 21600, 86400),
+    (7, "1-3 d", 86400, 259200),
+    (8, "3-7 d", 259200, 604800),
+    (9, ">= 7 d", 604800, None),
+)
+
+
+class JourneyLike(Protocol):
+    """The journey attributes these marts read (a subset of `funnel_reference.Journey`)."""
+
+    @property
+    def funnel_id(self) -> str: ...
+    @property
+    def funnel_version(self) -> int: ...
+    @property
+    def platform(self) -> str | None: ...
+    @property
+    def campaign_id(self) -> str | None: ...
+    @property
+    def cohort_date(self) -> date: ...
+    @property
+    def reached_at(self) -> tuple[datetime | None, ...]: ...
+    @property
+    def furthest_stage(self) -> int: ...
+    @property
+    def is_converted(self) -> bool: ...
+    @property
+    def seconds_to_convert(self) -> float | None: ...
+    @property
+    def is_excluded(self) -> bool: ...
+    @property
+    def intent_segment(self) -> str: ...
+    @property
+    def is_final(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    funnel_id: str
+    funnel_version: int
+    cohort_grain: str
+    cohort_start: date
+    iso_year: int
+    iso_week: int
+    platform: str
+    campaign_id: str
+    journeys_started: int
+    journeys_converted: int
+    conversion_rate: float | None
+    median_seconds_to_convert: float | None
+    journeys_excluded: int
+    is_final: bool
+
+
+@dataclass(frozen=True)
+class TimeToConvertRow:
+    funnel_id: str
+    funnel_version: int
+    platform: str
+    campaign_id: str
+    bucket_order: int
+    bucket_label: str
+    lower_seconds: int
+    upper_seconds: int | None
+    conversions: int
+    share_of_conversions: float
+    cumulative_share: float
+
+
+@dataclass(frozen=True)
+class MomentumRow:
+    funnel_id: str
+    funnel_version: int
+    platform: str
+    campaign_id: str
+    stage_order: int
+    stage_name: str
+    journeys_reached: int
+    journeys_converted: int
+    conversion_probability: float | None
+    lift_vs_previous_stage: float | None
+
+
+@dataclass(frozen=True)
+class IntentSegmentRow:
+    funnel_id: str
+    funnel_version: int
+    cohort_date: date
+    platform: str
+    campaign_id: str
+    intent_segment: str
+    stage_order: int
+    stage_name: str
+    journeys_reached: int
+    journeys_advanced: int | None
+    step_conversion_rate: float | None
+    overall_conversion_rate: float | None
+    is_final: bool
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _platform(j: JourneyLike) -> str:
+    return j.platform if j.platform is not None else ORGANIC_PLATFORM
+
+
+def _campaign(j: JourneyLike) -> str:
+    return j.campaign_id if j.campaign_id is not None else ORGANIC_CAMPAIGN
+
+
+def _scopes(j: JourneyLike) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The journey's own (platform, campaign) and the (all) rollup."""
+    return (_platform(j), _campaign(j)), (ALL, ALL)
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _reached(j: JourneyLike, k: int) -> bool:
+    return k <= len(j.reached_at) and j.reached_at[k - 1] is not None
+
+
+def _funnels_by_id(funnels: Iterable[Funnel]) -> dict[str, Funnel]:
+    return {f.id: f for f in funnels}
+
+
+def _of_funnels(journeys: Iterable[JourneyLike], funnels: Mapping[str, Funnel]) -> list[Any]:
+    return [j for j in journeys if j.funnel_id in funnels]
+
+
+# --- agg_funnel_trends -----------------------------------------------------------------------
+
+
+def week_start(day: date) -> date:
+    """Monday of the ISO week of `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def funnel_trends(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -> list[TrendRow]:
+    by_id = _funnels_by_id(funnels)
+    selected = _of_funnels(journeys, by_id)
+    # The newest final cohort day per funnel version: every day up to it is final.
+    final_through: dict[tuple[str, int], date] = {}
+    for j in selected:
+        key = (j.funnel_id, j.funnel_version)
+        if j.is_final and (key not in final_through or j.cohort_date > final_through[key]):
+            final_through[key] = j.cohort_date
+
+    groups: dict[tuple[Any, ...], list[JourneyLike]] = defaultdict(list)
+    for j in selected:
+        periods = (("day", j.cohort_date), ("week", week_start(j.cohort_date)))
+        for grain, start in periods:
+            for platform, campaign in _scopes(j):
+                key = (j.funnel_id, j.funnel_version, grain, start, platform, campaign)
+                groups[key].append(j)
+
+    rows = []
+    for key in sorted(groups):
+        funnel_id, version, grain, start, platform, campaign = key
+        group = groups[key]
+        counted = [j for j in group if not j.is_excluded]
+        converted = [j for j in counted if j.is_converted]
+        last_day = start if grain == "day" else start + timedelta(days=6)
+        through = final_through.get((funnel_id, version))
+        iso = start.isocalendar()
+        rows.append(
+            TrendRow(
+                funnel_id=funnel_id,
+                funnel_version=version,
+                cohort_grain=grain,
+                cohort_start=start,
+                iso_year=iso.year,
+                iso_week=iso.week,
+                platform=platform,
+                campaign_id=campaign,
+                journeys_started=len(counted),
+                journeys_converted=len(converted),
+                conversion_rate=_rate(len(converted), len(counted)),
+                median_seconds_to_convert=quantile_cont(
+                    [j.seconds_to_convert for j in converted if j.seconds_to_convert is not None],
+                    0.5,
+                ),
+                journeys_excluded=len(group) - len(counted),
+                is_final=all(j.is_final for j in group)
+                and through is not None
+                and last_day <= through,
+            )
+        )
+    return rows
+
+
+# --- agg_time_to_convert ---------------------------------------------------------------------
+
+
+def bucket_of(seconds: float) -> int:
+    """bucket_order of a time to convert."""
+    for order, _label, lower, upper in BUCKETS:
+        if seconds >= lower and (upper is None or seconds < upper):
+            return order
+    raise ValueError(f"negative time to convert: {seconds}")
+
+
+def time_to_convert(
+    journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]
+) -> list[TimeToConvertRow]:
+    by_id = _funnels_by_id(funnels)
+    counts: dict[tuple[Any, ...], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for j in _of_funnels(journeys, by_id):
+        if j.is_excluded or not j.is_converted or j.seconds_to_convert is None:
+            continue
+        bucket = bucket_of(j.seconds_to_convert)
+        for platform, campaign in _scopes(j):
+            counts[(j.funnel_id, j.funnel_version, platform, campaign)][bucket] += 1
+
+    rows = []
+    for key in sorted(counts):
+        funnel_id, version, platform, campaign = key
+        total = sum(counts[key].values())
+        running = 0
+        for order, label, lower, upper in BUCKETS:
+            here = counts[key].get(order, 0)
+            running += here
+            rows.append(
+                TimeToConvertRow(
+                    funnel_id=funnel_id,
+                    funnel_version=version,
+                    platform=platform,
+                    campaign_id=campaign,
+                    bucket_order=order,
+                    bucket_label=label,
+                    lower_seconds=lower,
+                    upper_seconds=upper,
+                    conversions=here,
+                    share_of_conversions=here / total,
+                    cumulative_share=running / total,
+                )
+            )
+    return rows
+
+
+# --- agg_momentum_curve ----------------------------------------------------------------------
+
+
+def momentum_curve(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -> list[MomentumRow]:
+    by_id = _funnels_by_id(funnels)
+    groups: dict[tuple[Any, ...], list[JourneyLike]] = defaultdict(list)
+    for j in _of_funnels(journeys, by_id):
+        if j.is_excluded:
+            continue
+        for platform, campaign in _scopes(j):
+            groups[(j.funnel_id, j.funnel_version, platform, campaign)].append(j)
+
+    rows = []
+    for key in sorted(groups):
+        funnel_id, version, platform, campaign = key
+        funnel = by_id[funnel_id]
+        previous: float | None = None
+        for k in range(1, funnel.stage_count + 1):
+            at_k = [j for j in groups[key] if _reached(j, k)]
+            converted = sum(1 for j in at_k if j.is_converted)
+            probability = _rate(converted, len(at_k))
+            lift = (
+                probability / previous if k > 1 and probability is not None and previous else None
+            )
+            rows.append(
+                MomentumRow(
+                    funnel_id=funnel_id,
+                    funnel_version=version,
+                    platform=platform,
+                    campaign_id=campaign,
+                    stage_order=k,
+                    stage_name=funnel.stage(k).name,
+                    journeys_reached=len(at_k),
+                    journeys_converted=converted,
+                    conversion_probability=probability,
+                    lift_vs_previous_stage=lift,
+                )
+            )
+            previous = probability
+    return rows
+
+
+# --- agg_intent_segments ---------------------------------------------------------------------
+
+
+def intent_segments(
+    journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]
+) -> list[IntentSegmentRow]:
+    by_id = _funnels_by_id(funnels)
+    groups: dict[tuple[Any, ...], list[JourneyLike]] = defaultdict(list)
+    for j in _of_funnels(journeys, by_id):
+        if j.is_excluded:
+            continue
+        key = (
+            j.funnel_id,
+            j.funnel_version,
+            j.cohort_date,
+            _platform(j),
+            _campaign(j),
+            j.intent_segment,
+        )
+        groups[key].append(j)
+
+    rows = []
+    for key in sorted(groups):
+        funnel_id, version, cohort_date, platform, campaign, segment = key
+        funnel = by_id[funnel_id]
+        group = groups[key]
+        n = funnel.stage_count
+        entries = sum(1 for j in group if _reached(j, 1))
+        for k in range(1, n + 1):
+            reached = sum(1 for j in group if _reached(j, k))
+            advanced = (
+                None if k == n else sum(1 for j in group if _reached(j, k) and j.furthest_stage > k)
+            )
+            rows.append(
+                IntentSegmentRow(
+                    funnel_id=funnel_id,
+                    funnel_version=version,
+                    cohort_date=cohort_date,
+                    platform=platform,
+                    campaign_id=campaign,
+                    intent_segment=segment,
+                    stage_order=k,
+                    stage_name=funnel.stage(k).name,
+                    journeys_reached=reached,
+                    journeys_advanced=advanced,
+                    step_conversion_rate=None if advanced is None else _rate(advanced, reached),
+                    overall_conversion_rate=_rate(reached, entries),
+                    is_final=all(j.is_final for j in group),
+                )
+            )
+    return rows
+
+
+def all_marts(journeys: Sequence[JourneyLike], funnels: Sequence[Funnel]) -> dict[str, list[Any]]:
+    """Every mart of this module by dbt model name."""
+    return {
+        "agg_funnel_trends": funnel_trends(journeys, funnels),
+        "agg_time_to_convert": time_to_convert(journeys, funnels),
+        "agg_momentum_curve": momentum_curve(journeys, funnels),
+        "agg_intent_segments": intent_segments(journeys, funnels),
+    }
