@@ -1,7 +1,8 @@
-"""Pure-Python reference of the "ordered" funnel semantics (DESIGN.md section 6).
+"""Pure-Python reference of the funnel engine (docs/funnels.md sections 2-4): the test oracle.
 
-This module is the test oracle for the dbt SQL: plain loops, no engine, written to be read.
-The SQL must produce the same journeys and stage rows on the same events.
+Plain loops, no engine, written to be read: the dbt SQL must produce the same journeys and
+stage rows on the same events. docs/funnels.md is the specification; this docstring only says
+how the code maps onto it and how it reads the points the page leaves open.
 
 Input events are dicts with the canonical event columns (event_id, user_key, event_name,
 event_at as a naive UTC datetime, event_date in the reporting timezone, platform, campaign_id,
@@ -10,60 +11,58 @@ and `properties` (a dict, or its JSON text). Events without a user_key or event_
 
 Matching
 --------
-An event matches a stage when one of the stage's matchers matches: same event_name and every
-filter of the matcher (stage-level `where` plus the entry's own) is true. Filters are SQL-like:
-a comparison on a null field is false (also for `ne` and `not_in`); is_null / not_null test
-for null. `param.<key>` reads properties[key] (a missing key or JSON null is null). Filters
-with a number (value_number: gt / gte / lt / lte, and eq / ne written with a numeric value)
-compare float(field) with it, and a field that is not a number gives false. Otherwise eq / ne /
-in / not_in compare the field's text form with the filter's text values (booleans as
-'true'/'false', floats in shortest round-trip form, see `model.scalar_text`; like DuckDB's
-cast to varchar), and contains is a substring test on the text form.
+An event matches a stage (or an exclusion) when one of its matchers matches: same event_name
+and every filter of the matcher (the stage-level `where` plus the entry's own) is true.
+Filters are SQL-like: a comparison on a null field is false (also for `ne` and `not_in`);
+is_null / not_null test for null. `param.<key>` reads properties[key] (a missing key or JSON
+null is null). Filters with a number (value_number: gt / gte / lt / lte, and eq / ne written
+with a numeric value) compare float(field) with it, and a field that is not a number gives
+false. Otherwise eq / ne / in / not_in compare the field's text form with the filter's text
+values (booleans as 'true'/'false', floats in shortest round-trip form, see
+`model.scalar_text`; like DuckDB's cast to varchar), and contains is a substring test on the
+text form. A stage-1 match also needs, when the funnel lists `campaigns`, the event's
+campaign_id or utm_campaign in the list.
 
-Rules, per funnel and user_key
-------------------------------
-1. Take the user's events that match at least one stage of the funnel. A stage-1 match
-   additionally requires, when the funnel lists `campaigns`, that the event's campaign_id or
-   utm_campaign is in the list. Order them into one sequence by (event_at, the lowest stage the
-   event matches, event_id).
-2. A journey starts at a stage-1 event. The first stage-1 event starts the first journey.
-   Window W: deadline = start.event_at + W (inclusive).
-3. Stage k (k >= 2) is reached by the first event after (in the sequence) the event that
-   reached stage k-1 that matches stage k and has event_at <= deadline. One event advances at
-   most one stage. Events in between are allowed.
-4. The journey ends at conversion (stage N reached), end_at = the time stage N was reached, or
-   else end_at = deadline. A later stage-1 event starts a new journey only if its
-   event_at > end_at of the previous journey; stage-1 events inside an open journey do not
-   restart it (they may still reach later stages when they match them).
-5. Journey attributes: journey_id = md5 hex of f"{funnel_id}|{user_key}|{start_event_id}";
-   platform and campaign_id of the stage-1 event (None for organic); cohort_date = event_date
-   of the start event; reached_at[k] / reached_event_id[k] (None when not reached);
-   furthest_stage; is_converted = furthest == N; seconds_to_convert (start -> stage N);
-   engaged_seconds[k] = sum of engagement_time_ms / 1000 over ALL the user's events (matching
-   or not) with reached_at[k] <= event_at < boundary, where boundary = reached_at[k+1] for
-   k < furthest and end_at for k == furthest (so a converted journey's last stage is 0);
-   None for stages not reached; is_final = cohort_date + window_days (window rounded up to
-   whole days) + late_data_days < as_of.
-6. One StageRow per (funnel_id, cohort_date, platform, campaign_id, stage_order 1..N) for each
-   group with at least one journey: journeys_reached(k) = journeys with furthest >= k;
-   users_reached = distinct user_key among them; journeys_advanced = reached(k+1);
-   step_conversion_rate = reached(k+1) / reached(k); overall_conversion_rate =
-   reached(k) / reached(1); dropoff_count = reached(k) - reached(k+1) (the three "next stage"
-   values are None for the last stage; the step rate also when reached(k) = 0);
-   median / p90_seconds_to_next_stage = quantile_cont (position (n-1)*q, linear interpolation)
-   of reached_at[k+1] - reached_at[k] over journeys that reached k+1 (None when none or last
-   stage); avg_engaged_seconds = mean engaged_seconds[k] over journeys that reached k (None
-   when none); spend = spend_by_campaign_day[(platform, campaign_id, cohort_date)] (None for
-   organic or no data); cost_per_journey_reached = spend / journeys_reached (None when spend is
-   None or reached is 0); is_final = every journey of the group is final.
-7. intent_segment of a journey, from the deepest stage P the same user reached in earlier
-   journeys of the funnel: 'early' when there is none (P = 0), 'late' when P >= max(N-1, 2),
-   else 'mid'.
+Where the code is
+-----------------
+- `_sequence`: the user's sequence, ordered by (event_at, lowest matched stage, event_id).
+- `_user_journeys`: journey starts and ends (rules 1-4), then per journey:
+  `_walk_ordered` (ordered and strict: anchor, candidates c+1 .. r(c), per-stage max_gap and
+  the inclusive deadline, earliest qualifying event wins, the highest stage on a tie, strict =
+  the candidate must be the anchor's next sequence event) or `_walk_any_order`;
+  `_exclusion`, `_attribution`, `_dropoff`, `_intent`, per-stage seconds_to_next and engaged
+  seconds.
+- `aggregate_stages`: section 3, one StageRow per (cohort_date, attributed platform,
+  attributed campaign_id, stage) of the funnel.
+
+Readings of points docs/funnels.md leaves open
+----------------------------------------------
+- Event ids compare as text wherever they break a tie (sequence order, last touch, drop-off).
+- `attribution_model` on a journey is the table's value: first_touch, last_touch or stage.
+- Exclusions: the excluding event is the earliest matching event over all exclusions by
+  (event_at, exclusion order, event_id); `excluded_by` is its exclusion's name and
+  `excluded_event_id` its id. An exclusion event may be any event of the user (it need not be
+  in the funnel's sequence). The interval [reached_at(from), until) may be empty.
+- any_order: stage times need not grow with the stage order (an optional stage matched after
+  a later required stage): seconds_to_next is then negative and the engaged-seconds interval
+  empty (0), exactly as the formulas say.
+- Intent: the campaign override looks up the attributed campaign_id first, then the entry's
+  utm_campaign. The prior-stage rule takes P = the deepest furthest_stage of ALL the user's
+  earlier journeys of the funnel, excluded ones included (P = 0 without one: 'early').
+- Aggregates: a group is every (cohort_date, platform, campaign_id) with at least one journey,
+  excluded or not, so a group of only excluded journeys still has its rows (reached 0,
+  journeys_excluded > 0). Rates whose denominator is 0 are None: step_conversion_rate when
+  reached(k) = 0, overall_conversion_rate when reached(1) = 0. users_reached counts distinct
+  users among the non-excluded journeys that reached k. spend is looked up by the attributed
+  (platform, campaign_id, cohort_date) (None for organic or no data); cost_per_journey_reached
+  = spend / journeys_reached (None when either is None or 0). is_final = every journey of the
+  group is final.
+- is_final of a journey: cohort_date + window_days (window rounded up to whole days) +
+  late_data_days < as_of.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -73,7 +72,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pipelines.lib.funnels.model import Filter, Funnel, Stage, scalar_text
+from pipelines.lib.funnels.model import Filter, Funnel, Matcher, Stage, scalar_text
 
 Event = Mapping[str, Any]
 
@@ -152,17 +151,22 @@ def filter_matches(event: Event, flt: Filter) -> bool:
     raise ValueError(f"unknown operator {flt.op!r}")
 
 
-def event_matches_stage(event: Event, stage: Stage) -> bool:
-    """True when any matcher of the stage matches (event name and all its filters)."""
+def event_matches(event: Event, matchers: Iterable[Matcher]) -> bool:
+    """True when any matcher matches (event name and all its filters)."""
     return any(
         event.get("event_name") == matcher.event_name
         and all(filter_matches(event, flt) for flt in matcher.filters)
-        for matcher in stage.matchers
+        for matcher in matchers
     )
 
 
+def event_matches_stage(event: Event, stage: Stage) -> bool:
+    """True when any matcher of the stage matches (event name and all its filters)."""
+    return event_matches(event, stage.matchers)
+
+
 def in_funnel_campaigns(event: Event, funnel: Funnel) -> bool:
-    """Whether the event's campaign may start a journey of this funnel (rule 1)."""
+    """Whether the event's campaign may start a journey of this funnel."""
     if not funnel.campaigns:
         return True
     return event.get("campaign_id") in funnel.campaigns or (
@@ -193,21 +197,33 @@ class Journey:
     funnel_version: int
     journey_id: str
     user_key: str
-    platform: str | None
+    platform: str | None  # attributed (docs/funnels.md "Attribution")
     campaign_id: str | None
+    first_touch_platform: str | None  # always the entry event's
+    first_touch_campaign_id: str | None
+    attribution_model: str  # first_touch | last_touch | stage
     cohort_date: date
     started_at: datetime
-    ended_at: datetime  # conversion time, or started_at + window
+    ended_at: datetime  # conversion time, or the deadline
+    deadline_at: datetime  # started_at + window
     reached_at: tuple[datetime | None, ...]
     reached_event_id: tuple[str | None, ...]
+    reached_event_name: tuple[str | None, ...]
+    seconds_to_next: tuple[float | None, ...]
+    engaged_seconds: tuple[float | None, ...]
     furthest_stage: int
     is_converted: bool
     seconds_to_convert: float | None
-    engaged_seconds: tuple[float | None, ...]
+    is_excluded: bool
+    excluded_by: str | None
+    excluded_event_id: str | None
+    dropoff_event_id: str | None
+    dropoff_event_name: str | None
+    dropoff_at: datetime | None
+    is_stalled: bool
+    intent_segment: str  # early | mid | late
+    intent_rule: str  # campaign | prior_stage
     is_final: bool
-    # early: no earlier journey of the user in this funnel; late: an earlier one reached stage
-    # max(N-1, 2) or beyond; mid: otherwise (rule 7).
-    intent_segment: str = "early"
 
     def reached(self, stage_order: int) -> datetime | None:
         """When stage `stage_order` (1-based) was reached, or None."""
@@ -216,7 +232,7 @@ class Journey:
 
 @dataclass(frozen=True)
 class _Step:
-    """An event of the sequence (rule 1) and the stages it matches."""
+    """An event of the sequence and the stages it matches."""
 
     event: Event
     stages: frozenset[int]
@@ -225,19 +241,87 @@ class _Step:
     def at(self) -> datetime:
         return self.event["event_at"]
 
+    @property
+    def event_id(self) -> str:
+        return str(self.event["event_id"])
+
 
 def journey_id(funnel_id: str, user_key: str, start_event_id: str) -> str:
     return hashlib.md5(f"{funnel_id}|{user_key}|{start_event_id}".encode()).hexdigest()
 
 
+def _event_order(event: Event) -> tuple[datetime, str]:
+    """(event_at, event_id): the order of 'last touch' and 'last event'."""
+    return (event["event_at"], str(event["event_id"]))
+
+
 def _sequence(user_events: Iterable[Event], funnel: Funnel) -> list[_Step]:
+    """The user's events that match a stage, by (event_at, lowest stage matched, event_id)."""
     steps = []
     for event in user_events:
         stages = matched_stages(event, funnel)
         if stages:
             steps.append(_Step(event=event, stages=stages))
-    steps.sort(key=lambda s: (s.at, min(s.stages), str(s.event["event_id"])))
+    steps.sort(key=lambda s: (s.at, min(s.stages), s.event_id))
     return steps
+
+
+def _walk_ordered(
+    steps: Sequence[_Step], entry: int, deadline: datetime, funnel: Funnel
+) -> dict[int, int]:
+    """ordered / strict: stage order -> position in `steps` of the event that reached it."""
+    n = funnel.stage_count
+    strict = funnel.mode == "strict"
+    reached = {1: entry}
+    anchor_stage, anchor_pos = 1, entry
+    while anchor_stage < n:
+        last_candidate = funnel.next_required_stage(anchor_stage)
+        assert last_candidate is not None  # the last stage is never optional
+        best: tuple[int, int] | None = None  # (position, stage)
+        for m in range(anchor_stage + 1, last_candidate + 1):
+            # The candidate event: the first event after the anchor that matches m.
+            position = next(
+                (p for p in range(anchor_pos + 1, len(steps)) if m in steps[p].stages), None
+            )
+            if position is None:
+                continue
+            at = steps[position].at
+            if at > deadline:
+                continue
+            gap = funnel.stage(m).max_gap
+            if gap is not None and at > steps[anchor_pos].at + gap:
+                continue
+            if strict and position != anchor_pos + 1:
+                continue
+            # The earliest qualifying event wins; on the same event, the highest stage.
+            if best is None or position < best[0] or (position == best[0] and m > best[1]):
+                best = (position, m)
+        if best is None:
+            break
+        anchor_pos, anchor_stage = best
+        reached[anchor_stage] = anchor_pos
+    return reached
+
+
+def _walk_any_order(
+    steps: Sequence[_Step], entry: int, deadline: datetime, funnel: Funnel
+) -> dict[int, int]:
+    """any_order: stage order -> position of the event at which the stage counts as reached."""
+    matched = {1: entry}
+    for m in range(2, funnel.stage_count + 1):
+        for p in range(entry + 1, len(steps)):
+            if steps[p].at > deadline:
+                break
+            if m in steps[p].stages:
+                matched[m] = p
+                break
+    reached = {1: entry}
+    for k in range(2, funnel.stage_count + 1):
+        needed = [j for j in range(2, k) if not funnel.stage(j).optional] + [k]
+        if all(j in matched for j in needed):
+            # Reached when everything up to k was done: the latest of those events.
+            reached[k] = max([entry] + [matched[j] for j in needed])
+    return reached
 
 
 def _engaged_seconds(user_events: Sequence[Event], start: datetime, boundary: datetime) -> float:
@@ -246,6 +330,97 @@ def _engaged_seconds(user_events: Sequence[Event], start: datetime, boundary: da
         for e in user_events
         if start <= e["event_at"] < boundary
     )
+
+
+def _exclusion(
+    user_events: Sequence[Event],
+    funnel: Funnel,
+    reached_at: Sequence[datetime | None],
+    ended_at: datetime,
+) -> tuple[str, str] | None:
+    """(exclusion name, event id) of the earliest excluding event, or None."""
+    found: list[tuple[datetime, int, str, str]] = []
+    for exclusion in funnel.exclusions:
+        start = reached_at[exclusion.from_stage - 1]
+        if start is None:
+            continue  # only journeys that reached `from` can be excluded
+        until = reached_at[exclusion.to_stage - 1] or ended_at
+        for event in user_events:
+            if start <= event["event_at"] < until and event_matches(event, exclusion.matchers):
+                found.append(
+                    (event["event_at"], exclusion.order, str(event["event_id"]), exclusion.name)
+                )
+    if not found:
+        return None
+    _, _, event_id, name = min(found)
+    return name, event_id
+
+
+def _attribution(
+    user_events: Sequence[Event],
+    funnel: Funnel,
+    entry: Event,
+    reached_events: Sequence[Event | None],
+    started_at: datetime,
+    ended_at: datetime,
+) -> Event:
+    """The event whose platform and campaign_id the journey is attributed to."""
+    rule = funnel.attribution
+    if rule.model == "last_touch":
+        touches = [
+            e
+            for e in user_events
+            if e.get("campaign_id") is not None and started_at <= e["event_at"] <= ended_at
+        ]
+        return max(touches, key=_event_order) if touches else entry
+    if rule.model == "stage":
+        assert rule.stage is not None
+        event = reached_events[rule.stage - 1]
+        if event is not None and event.get("campaign_id") is not None:
+            return event
+    return entry
+
+
+def _dropoff(
+    user_events: Sequence[Event], since: datetime, ended_at: datetime
+) -> tuple[Event, bool]:
+    """The user's last event in [since, ended_at] and whether none came after `since`."""
+    window = [e for e in user_events if since <= e["event_at"] <= ended_at]
+    last = max(window, key=_event_order)
+    stalled = not any(e["event_at"] > since for e in window)
+    return last, stalled
+
+
+def intent_segment(
+    prior_furthest_stage: int,
+    stage_count: int,
+    mid_from_stage: int = 1,
+    late_from_stage: int | None = None,
+) -> str:
+    """Intent from the deepest stage of the user's earlier journeys (0 = none), section 4."""
+    late = late_from_stage if late_from_stage is not None else max(stage_count - 1, 2)
+    if prior_furthest_stage >= late:
+        return "late"
+    if prior_furthest_stage >= mid_from_stage:
+        return "mid"
+    return "early"
+
+
+def _intent(
+    funnel: Funnel, campaign_id: str | None, entry: Event, prior_furthest_stage: int
+) -> tuple[str, str]:
+    """(intent_segment, intent_rule) of a journey."""
+    overrides = funnel.intent_campaigns
+    for campaign in (campaign_id, entry.get("utm_campaign")):
+        if campaign is not None and campaign in overrides:
+            return overrides[campaign], "campaign"
+    segment = intent_segment(
+        prior_furthest_stage,
+        funnel.stage_count,
+        funnel.intent_mid_from_stage,
+        funnel.intent_late_from_stage,
+    )
+    return segment, "prior_stage"
 
 
 def _user_journeys(
@@ -259,55 +434,94 @@ def _user_journeys(
     steps = _sequence(user_events, funnel)
     journeys: list[Journey] = []
     previous_end: datetime | None = None
+    prior_furthest = 0
     for i, start in enumerate(steps):
-        # Rules 2 and 4: only a stage-1 event after the previous journey's end starts one.
+        # Rules 1 and 3: only a stage-1 event after the previous journey's end starts one.
         if 1 not in start.stages:
             continue
         if previous_end is not None and start.at <= previous_end:
             continue
         deadline = start.at + funnel.window
-        reached: list[_Step | None] = [start] + [None] * (n - 1)
-        current = 1
-        # Rule 3: greedy earliest match, one stage per event, within the window.
-        for step in steps[i + 1 :]:
-            if current == n or step.at > deadline:
-                break
-            if current + 1 in step.stages:
-                reached[current] = step
-                current += 1
-        converted = current == n
-        conversion = reached[n - 1]
-        end_at = conversion.at if conversion is not None else deadline
-        previous_end = end_at
+        walk = _walk_any_order if funnel.mode == "any_order" else _walk_ordered
+        positions = walk(steps, i, deadline, funnel)
+        reached: list[_Step | None] = [
+            steps[positions[k]] if k in positions else None for k in range(1, n + 1)
+        ]
+        furthest = max(positions)
+        converted = furthest == n
+        # Rule 2: a journey ends at conversion, or when its window closes.
+        ended_at = reached[n - 1].at if converted else deadline  # type: ignore[union-attr]
+        previous_end = ended_at
 
         reached_at = tuple(s.at if s else None for s in reached)
-        engaged: list[float | None] = []
+        # The next reached stage after each stage (None for the furthest or unreached).
+        next_reached: list[datetime | None] = []
         for k in range(1, n + 1):
-            if k > current:
-                engaged.append(None)
-                continue
-            boundary = reached_at[k] if k < current else end_at
-            engaged.append(_engaged_seconds(user_events, reached_at[k - 1], boundary))
+            later = [reached_at[j - 1] for j in range(k + 1, n + 1) if reached_at[j - 1]]
+            next_reached.append(later[0] if reached_at[k - 1] and later else None)
+        seconds_to_next = tuple(
+            (nxt - at).total_seconds() if at is not None and nxt is not None else None
+            for at, nxt in zip(reached_at, next_reached, strict=True)
+        )
+        engaged = tuple(
+            None
+            if at is None
+            else _engaged_seconds(user_events, at, nxt if nxt is not None else ended_at)
+            for at, nxt in zip(reached_at, next_reached, strict=True)
+        )
+
+        exclusion = _exclusion(user_events, funnel, reached_at, ended_at)
+        touch = _attribution(
+            user_events,
+            funnel,
+            start.event,
+            [s.event if s else None for s in reached],
+            start.at,
+            ended_at,
+        )
+        platform, campaign_id = touch.get("platform"), touch.get("campaign_id")
+
+        dropoff: Event | None = None
+        stalled = False
+        if not converted:
+            dropoff, stalled = _dropoff(user_events, reached_at[furthest - 1], ended_at)  # type: ignore[arg-type]
+
+        segment, rule = _intent(funnel, campaign_id, start.event, prior_furthest)
+        prior_furthest = max(prior_furthest, furthest)
 
         cohort_date = start.event["event_date"]
-        start_id = str(start.event["event_id"])
         journeys.append(
             Journey(
                 funnel_id=funnel.id,
                 funnel_version=funnel.version,
-                journey_id=journey_id(funnel.id, user_key, start_id),
+                journey_id=journey_id(funnel.id, user_key, start.event_id),
                 user_key=user_key,
-                platform=start.event.get("platform"),
-                campaign_id=start.event.get("campaign_id"),
+                platform=platform,
+                campaign_id=campaign_id,
+                first_touch_platform=start.event.get("platform"),
+                first_touch_campaign_id=start.event.get("campaign_id"),
+                attribution_model=funnel.attribution.model,
                 cohort_date=cohort_date,
                 started_at=start.at,
-                ended_at=end_at,
+                ended_at=ended_at,
+                deadline_at=deadline,
                 reached_at=reached_at,
-                reached_event_id=tuple(str(s.event["event_id"]) if s else None for s in reached),
-                furthest_stage=current,
+                reached_event_id=tuple(s.event_id if s else None for s in reached),
+                reached_event_name=tuple(s.event.get("event_name") if s else None for s in reached),
+                seconds_to_next=seconds_to_next,
+                engaged_seconds=engaged,
+                furthest_stage=furthest,
                 is_converted=converted,
-                seconds_to_convert=(end_at - start.at).total_seconds() if converted else None,
-                engaged_seconds=tuple(engaged),
+                seconds_to_convert=(ended_at - start.at).total_seconds() if converted else None,
+                is_excluded=exclusion is not None,
+                excluded_by=exclusion[0] if exclusion else None,
+                excluded_event_id=exclusion[1] if exclusion else None,
+                dropoff_event_id=str(dropoff["event_id"]) if dropoff else None,
+                dropoff_event_name=dropoff.get("event_name") if dropoff else None,
+                dropoff_at=dropoff["event_at"] if dropoff else None,
+                is_stalled=stalled,
+                intent_segment=segment,
+                intent_rule=rule,
                 is_final=(cohort_date.toordinal() + funnel.window_days + late_data_days)
                 < as_of.toordinal(),
             )
@@ -326,27 +540,8 @@ def compute_journeys(
         by_user[event["user_key"]].append(event)
     journeys: list[Journey] = []
     for user_key in sorted(by_user):
-        user_journeys = _user_journeys(user_key, by_user[user_key], funnel, as_of, late_data_days)
-        journeys.extend(_with_intent(user_journeys, funnel.stage_count))
+        journeys.extend(_user_journeys(user_key, by_user[user_key], funnel, as_of, late_data_days))
     return journeys
-
-
-def intent_segment(prior_furthest_stage: int, stage_count: int) -> str:
-    """Intent at a journey's start from the deepest stage of the user's earlier journeys."""
-    if prior_furthest_stage == 0:
-        return "early"
-    if prior_furthest_stage >= max(stage_count - 1, 2):
-        return "late"
-    return "mid"
-
-
-def _with_intent(journeys: list[Journey], stage_count: int) -> list[Journey]:
-    prior = 0
-    out = []
-    for journey in journeys:  # one user's journeys, in start order
-        out.append(dataclasses.replace(journey, intent_segment=intent_segment(prior, stage_count)))
-        prior = max(prior, journey.furthest_stage)
-    return out
 
 
 # --- stage aggregates ------------------------------------------------------------------------
@@ -354,12 +549,12 @@ def _with_intent(journeys: list[Journey], stage_count: int) -> list[Journey]:
 
 @dataclass(frozen=True)
 class StageRow:
-    """One row of agg_funnel_stages_daily."""
+    """One row of agg_funnel_stages_daily (docs/funnels.md section 3)."""
 
     funnel_id: str
     funnel_version: int
     cohort_date: date
-    platform: str | None
+    platform: str | None  # attributed; None = organic
     campaign_id: str | None
     stage_order: int
     stage_name: str
@@ -367,13 +562,14 @@ class StageRow:
     users_reached: int
     journeys_advanced: int | None
     step_conversion_rate: float | None
-    overall_conversion_rate: float
+    overall_conversion_rate: float | None
     dropoff_count: int | None
     median_seconds_to_next_stage: float | None
     p90_seconds_to_next_stage: float | None
     avg_engaged_seconds: float | None
     spend: float | None
     cost_per_journey_reached: float | None
+    journeys_excluded: int
     is_final: bool
 
 
@@ -389,7 +585,7 @@ def quantile_cont(values: Sequence[float], q: float) -> float | None:
 
 
 def _group_key(j: Journey) -> tuple[Any, ...]:
-    return (j.funnel_id, j.cohort_date, j.platform, j.campaign_id)
+    return (j.cohort_date, j.platform, j.campaign_id)
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -402,7 +598,7 @@ def aggregate_stages(
     funnel: Funnel,
     spend_by_campaign_day: Mapping[tuple[str | None, str | None, date], float],
 ) -> list[StageRow]:
-    """Stage rows per (funnel, cohort_date, platform, campaign_id) group, stage 1..N."""
+    """Stage rows per (cohort_date, platform, campaign_id) group of the funnel, stage 1..N."""
     groups: dict[tuple[Any, ...], list[Journey]] = defaultdict(list)
     for j in journeys:
         if j.funnel_id == funnel.id:
@@ -412,21 +608,20 @@ def aggregate_stages(
     rows: list[StageRow] = []
     for key in sorted(groups, key=_sort_key):
         group = groups[key]
-        _, cohort_date, platform, campaign_id = key
-        reached = [sum(1 for j in group if j.furthest_stage >= k) for k in range(1, n + 2)]
+        cohort_date, platform, campaign_id = key
+        counted = [j for j in group if not j.is_excluded]
+        reached_1 = sum(1 for j in counted if j.reached(1) is not None)
         spend = (
             spend_by_campaign_day.get((platform, campaign_id, cohort_date))
             if campaign_id is not None
             else None
         )
         for k in range(1, n + 1):
-            at_k = [j for j in group if j.furthest_stage >= k]
             last = k == n
-            gaps = [
-                (j.reached_at[k] - j.reached_at[k - 1]).total_seconds()
-                for j in group
-                if not last and j.furthest_stage >= k + 1
-            ]
+            at_k = [j for j in counted if j.reached(k) is not None]
+            advanced = [j for j in at_k if j.furthest_stage > k]
+            reached = len(at_k)
+            gaps = [j.seconds_to_next[k - 1] for j in advanced]
             engaged = [j.engaged_seconds[k - 1] for j in at_k]
             rows.append(
                 StageRow(
@@ -437,21 +632,22 @@ def aggregate_stages(
                     campaign_id=campaign_id,
                     stage_order=k,
                     stage_name=funnel.stage(k).name,
-                    journeys_reached=reached[k - 1],
+                    journeys_reached=reached,
                     users_reached=len({j.user_key for j in at_k}),
-                    journeys_advanced=None if last else reached[k],
-                    step_conversion_rate=None
-                    if last or reached[k - 1] == 0
-                    else reached[k] / reached[k - 1],
-                    overall_conversion_rate=reached[k - 1] / reached[0],
-                    dropoff_count=None if last else reached[k - 1] - reached[k],
-                    median_seconds_to_next_stage=quantile_cont(gaps, 0.5),
-                    p90_seconds_to_next_stage=quantile_cont(gaps, 0.9),
-                    avg_engaged_seconds=sum(engaged) / len(engaged) if engaged else None,
+                    journeys_advanced=None if last else len(advanced),
+                    step_conversion_rate=None if last or reached == 0 else len(advanced) / reached,
+                    overall_conversion_rate=reached / reached_1 if reached_1 else None,
+                    dropoff_count=None if last else reached - len(advanced),
+                    median_seconds_to_next_stage=quantile_cont(gaps, 0.5),  # type: ignore[arg-type]
+                    p90_seconds_to_next_stage=quantile_cont(gaps, 0.9),  # type: ignore[arg-type]
+                    avg_engaged_seconds=sum(engaged) / len(engaged) if engaged else None,  # type: ignore[arg-type]
                     spend=spend,
-                    cost_per_journey_reached=spend / reached[k - 1]
-                    if spend is not None and reached[k - 1]
+                    cost_per_journey_reached=spend / reached
+                    if spend is not None and reached
                     else None,
+                    journeys_excluded=sum(
+                        1 for j in group if j.is_excluded and j.reached(k) is not None
+                    ),
                     is_final=all(j.is_final for j in group),
                 )
             )

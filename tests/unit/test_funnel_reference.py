@@ -219,11 +219,12 @@ def test_same_timestamp_stage1_events_start_at_the_lowest_event_id() -> None:
 def test_event_matching_hook_and_reinforcement_advances_an_open_journey() -> None:
     micro = load_funnels(DEFAULT_FUNNELS_FILE).by_id["micro_commitment"]
     pricing = "https://shop.example/pricing"
+    spring = "spring_quiz_micro"  # the default micro funnel lists its campaigns
     events = [
-        ev("e1", "page_view", 0, page_url="https://shop.example/"),
+        ev("e1", "page_view", 0, page_url="https://shop.example/", utm_campaign=spring),
         ev("e2", "click", 10),
         ev("e3", "view_item", 20),
-        ev("e4", "page_view", 30, page_url=pricing),  # hook and reinforcement
+        ev("e4", "page_view", 30, page_url=pricing, utm_campaign=spring),  # hook, reinforcement
         ev("e5", "purchase", 40),
     ]
     (journey,) = compute_journeys(events, micro, as_of=AS_OF, late_data_days=0)
@@ -232,7 +233,10 @@ def test_event_matching_hook_and_reinforcement_advances_an_open_journey() -> Non
 
     # With no open journey the same event starts one (at the hook only).
     (alone,) = compute_journeys(
-        [ev("e1", "page_view", 0, page_url=pricing)], micro, as_of=AS_OF, late_data_days=0
+        [ev("e1", "page_view", 0, page_url=pricing, utm_campaign=spring)],
+        micro,
+        as_of=AS_OF,
+        late_data_days=0,
     )
     assert alone.furthest_stage == 1
     assert alone.reached_at[3] is None
