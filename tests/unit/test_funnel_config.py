@@ -10,7 +10,10 @@ import pytest
 
 from pipelines.lib.funnels import (
     TABLE_SCHEMAS,
+    Attribution,
+    Funnel,
     FunnelConfigError,
+    Intent,
     compile_funnel_tables,
     load_funnels,
     parse_funnels,
@@ -396,4 +399,324 @@ funnels:
         ("10", 10.0),
         ("cpc", None),
         ("true", None),  # booleans are not numbers
+    ]
+
+
+# --- modes, optional stages, gaps, exclusions, attribution, intent (docs/funnels.md 1) -------
+
+EVERY_OPTION = """
+funnels:
+  - id: every_option
+    version: 4
+    kind: micro
+    mode: strict
+    window: 90m
+    attribution: {stage: engaged}
+    stages:
+      - {name: hook, events: [page_view]}
+      - {name: act, events: [click], max_gap: 30m}
+      - {name: engaged, events: [view_item], optional: true, max_gap: 1h}
+      - {name: reinforce, events: [view_item_list], optional: true}
+      - {name: convert, events: [purchase], max_gap: 80m}
+    exclusions:
+      - name: support
+        events: [contact_support, {name: refund, where: [{field: value, op: gt, value: 0}]}]
+        where: [{field: page_url, op: not_null}]
+        between: [act, convert]
+      - {name: bounce, events: [session_end], between: [hook, engaged]}
+    intent:
+      mid_from_stage: act
+      late_from_stage: reinforce
+      campaigns:
+        late: [brand_search, 1234]
+        early: [prospecting_video]
+"""
+
+
+def _one(text: str) -> Funnel:
+    return parse_funnels(text, source="inline.yml").funnels[0]
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(FunnelConfigError) as info:
+        parse_funnels(text, source="funnels.yml")
+    assert all(line.startswith("funnels.yml: ") for line in str(info.value).splitlines())
+    return list(info.value.problems)
+
+
+def test_every_option_is_read_into_the_model() -> None:
+    f = _one(EVERY_OPTION)
+    assert (f.mode, f.window, f.version) == ("strict", timedelta(minutes=90), 4)
+    assert [s.optional for s in f.stages] == [False, False, True, True, False]
+    assert [s.max_gap_seconds for s in f.stages] == [None, 1800, 3600, None, 4800]
+    assert [f.next_required_stage(k) for k in range(1, 6)] == [2, 5, 5, 5, None]
+    assert f.attribution == Attribution("stage", 3)
+    support, bounce = f.exclusions
+    assert (support.order, support.name, support.from_stage, support.to_stage) == (
+        1,
+        "support",
+        2,
+        5,
+    )
+    assert [(m.event_name, [x.op for x in m.filters]) for m in support.matchers] == [
+        ("contact_support", ["not_null"]),
+        ("refund", ["not_null", "gt"]),  # exclusion-level filters first
+    ]
+    assert (bounce.order, bounce.from_stage, bounce.to_stage, bounce.where) == (2, 1, 3, ())
+    assert (f.intent_mid_from_stage, f.intent_late_from_stage) == (2, 4)
+    assert dict(f.intent_campaigns) == {
+        "brand_search": "late",
+        "1234": "late",  # numeric ids are read as text
+        "prospecting_video": "early",
+    }
+
+
+def test_defaults_of_the_new_keys() -> None:
+    f = _one(
+        "funnels:\n  - {id: f, kind: micro, stages: [{name: a, events: [x]}, "
+        "{name: b, events: [y]}, {name: c, events: [z]}, {name: d, events: [w]}]}\n"
+    )
+    assert f.mode == "ordered"
+    assert f.attribution == Attribution("first_touch", None)
+    assert f.exclusions == ()
+    assert f.intent == Intent()
+    assert (f.intent_mid_from_stage, f.intent_late_from_stage) == (1, 3)  # max(N-1, 2)
+    assert not any(s.optional or s.max_gap for s in f.stages)
+    two = _one(
+        "funnels:\n  - {id: f, kind: micro, stages: [{name: a, events: [x]}, "
+        "{name: b, events: [y]}]}\n"
+    )
+    assert two.intent_late_from_stage == 2  # max(2 - 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("attribution: last_touch", Attribution("last_touch")),
+        ("attribution: first_touch", Attribution("first_touch")),
+        ("attribution: {stage: c}", Attribution("stage", 3)),
+    ],
+)
+def test_attribution_forms(option: str, expected: Attribution) -> None:
+    text = f"""
+funnels:
+  - id: f
+    kind: micro
+    {option}
+    stages: [{{name: a, events: [x]}}, {{name: b, events: [y]}}, {{name: c, events: [z]}}]
+"""
+    assert _one(text).attribution == expected
+
+
+@pytest.mark.parametrize(
+    ("window", "seconds"), [("7d", 604800), ("36h", 129600), ("45m", 2700), ("1m", 60)]
+)
+def test_durations_accept_days_hours_and_minutes(window: str, seconds: int) -> None:
+    text = f"""
+funnels:
+  - id: f
+    kind: micro
+    window: {window}
+    stages: [{{name: a, events: [x]}}, {{name: b, events: [y], max_gap: {window}}}]
+"""
+    f = _one(text)
+    assert f.window_seconds == seconds
+    assert f.stage(2).max_gap_seconds == seconds  # equal to the window is allowed
+
+
+BASE = """
+funnels:
+  - id: shop
+    kind: micro
+    mode: {mode}
+    window: 1d
+    stages:
+      - {{name: hook, events: [page_view]{s1}}}
+      - {{name: act, events: [click]{s2}}}
+      - {{name: buy, events: [purchase]{s3}}}
+{extra}"""
+
+
+def _base(mode: str = "ordered", s1: str = "", s2: str = "", s3: str = "", extra: str = "") -> str:
+    return BASE.format(mode=mode, s1=s1, s2=s2, s3=s3, extra=extra)
+
+
+@pytest.mark.parametrize(
+    ("text", "path_and_detail"),
+    [
+        (
+            _base(mode="sideways"),
+            "mode: unsupported mode 'sideways' (available modes: ordered, strict, any_order)",
+        ),
+        (
+            _base(s2=", max_gap: 30 minutes"),
+            "stages[1].max_gap: invalid duration '30 minutes' (expected Nd, Nh or Nm, e.g. 30m)",
+        ),
+        (_base(s2=", max_gap: 0m"), "stages[1].max_gap: max_gap must be greater than zero"),
+        (_base(s2=", max_gap: 30"), "stages[1].max_gap: max_gap must be a string like 30m"),
+        (
+            _base(s1=", max_gap: 5m"),
+            "stages[0].max_gap: max_gap is not allowed on the first stage",
+        ),
+        (
+            _base(mode="any_order", s2=", max_gap: 5m"),
+            "stages[1].max_gap: max_gap is not allowed in any_order funnels",
+        ),
+        (_base(s2=", max_gap: 2d"), "stages[1].max_gap: max_gap '2d' exceeds the window '1d'"),
+        (_base(s2=", max_gap: 1441m"), "stages[1].max_gap: max_gap '1441m' exceeds the window"),
+        (_base(s1=", optional: true"), "stages[0].optional: the first stage cannot be optional"),
+        (_base(s3=", optional: true"), "stages[2].optional: the last stage cannot be optional"),
+        (_base(s2=", optional: 'yes'"), "stages[1].optional: optional must be true or false"),
+        (
+            _base(extra="    exclusions: [{name: x, events: [e], between: [buy, hook]}]\n"),
+            "exclusions[0].between: the first stage must come before the second, got 'buy' "
+            "(stage 3) then 'hook' (stage 1)",
+        ),
+        (
+            _base(extra="    exclusions: [{name: x, events: [e], between: [act, act]}]\n"),
+            "exclusions[0].between: between needs two different stages, got 'act' twice",
+        ),
+        (
+            _base(extra="    exclusions: [{name: x, events: [e], between: [hook, bye]}]\n"),
+            "exclusions[0].between[1]: unknown stage 'bye' (did you mean 'buy'? stages: hook, "
+            "act, buy)",
+        ),
+        (
+            _base(extra="    exclusions: [{name: x, events: [e], between: [hook]}]\n"),
+            "exclusions[0].between: between must be a list of two stage names",
+        ),
+        (
+            _base(extra="    exclusions: [{name: x, events: [e]}]\n"),
+            "exclusions[0].between: missing required key 'between'",
+        ),
+        (
+            _base(extra="    exclusions: [{name: X-1, events: [e], between: [hook, buy]}]\n"),
+            "exclusions[0].name: invalid exclusion name 'X-1'",
+        ),
+        (
+            _base(extra="    exclusions: [{name: x, events: [], between: [hook, buy]}]\n"),
+            "exclusions[0].events: events must be a non-empty list",
+        ),
+        (
+            _base(
+                extra="    exclusions: [{name: x, events: [e], between: [hook, buy], "
+                "where: [{field: value, op: gt, value: a}]}]\n"
+            ),
+            "exclusions[0].where[0].value: operator 'gt' needs a number",
+        ),
+        (
+            _base(
+                extra="    exclusions: [{name: x, events: [e], between: [hook, buy], when: 1}]\n"
+            ),
+            "exclusions[0].when: unknown key 'when'",
+        ),
+        (
+            _base(
+                extra="    exclusions:\n      - {name: x, events: [e], between: [hook, buy]}\n"
+                "      - {name: x, events: [f], between: [hook, act]}\n"
+            ),
+            "exclusions[1].name: duplicate exclusion name 'x' (already used by exclusions[0])",
+        ),
+        (_base(extra="    exclusions: {name: x}\n"), "exclusions: exclusions must be a list"),
+        (
+            _base(extra="    attribution: middle_touch\n"),
+            "attribution: unknown attribution 'middle_touch' (expected first_touch, last_touch "
+            "or {stage: <stage name>})",
+        ),
+        (
+            _base(extra="    attribution: stage\n"),
+            "attribution: unknown attribution 'stage'",
+        ),
+        (
+            _base(extra="    attribution: {stage: checkout}\n"),
+            "attribution.stage: unknown stage 'checkout'",
+        ),
+        (
+            _base(extra="    attribution: {stage: act, model: x}\n"),
+            "attribution.model: unknown key 'model' (allowed: stage)",
+        ),
+        (
+            _base(extra="    intent: {mid_from_stage: buy, late_from_stage: act}\n"),
+            "intent.mid_from_stage: mid_from_stage (stage 3) must not come after "
+            "late_from_stage (stage 2)",
+        ),
+        (
+            # late defaults to max(3 - 1, 2) = 2
+            _base(extra="    intent: {mid_from_stage: buy}\n"),
+            "intent.mid_from_stage: mid_from_stage (stage 3) must not come after "
+            "late_from_stage (stage 2, the default)",
+        ),
+        (
+            _base(extra="    intent: {late_from_stage: nope}\n"),
+            "intent.late_from_stage: unknown stage 'nope'",
+        ),
+        (
+            _base(extra="    intent: {campaigns: {late: [a, b], early: [c, a]}}\n"),
+            "intent.campaigns.early[1]: campaign 'a' is already listed under 'late'",
+        ),
+        (
+            _base(extra="    intent: {campaigns: {hot: [a]}}\n"),
+            "intent.campaigns.hot: unknown segment 'hot' (expected one of early, mid, late)",
+        ),
+        (
+            _base(extra="    intent: {campaigns: {late: a}}\n"),
+            "intent.campaigns.late: expected a list of campaign ids or names",
+        ),
+        (
+            _base(extra="    intent: {campaigns: [a]}\n"),
+            "intent.campaigns: intent.campaigns must be a mapping",
+        ),
+        (_base(extra="    intent: {early_from_stage: act}\n"), "intent.early_from_stage: unknown"),
+    ],
+)
+def test_each_rule_of_the_new_keys_names_funnel_and_field(text: str, path_and_detail: str) -> None:
+    problems = _problems(text)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"funnel 'shop': {path_and_detail}"), problems[0]
+
+
+def test_the_new_keys_report_every_problem_at_once() -> None:
+    text = """
+funnels:
+  - id: shop
+    kind: micro
+    mode: any_order
+    window: 1h
+    attribution: {stage: nowhere}
+    stages:
+      - {name: hook, events: [page_view], optional: true}
+      - {name: act, events: [click], max_gap: 10m}
+      - {name: buy, events: [purchase], optional: true, max_gap: soon}
+    exclusions:
+      - {name: x, events: [e], between: [buy, hook]}
+      - {name: x, events: [e], between: [hook, act]}
+    intent:
+      mid_from_stage: buy
+      late_from_stage: act
+      campaigns: {late: [a], mid: [a]}
+  - id: other
+    kind: direct
+    window: 2 days
+    stages: [{name: a, events: [x]}, {name: b, events: [y], max_gap: 1d}]
+"""
+    problems = _problems(text)
+    assert problems == [
+        "funnel 'shop': stages[2].max_gap: invalid duration 'soon' (expected Nd, Nh or Nm, "
+        "e.g. 30m)",
+        "funnel 'shop': stages[0].optional: the first stage cannot be optional",
+        "funnel 'shop': stages[1].max_gap: max_gap is not allowed in any_order funnels (there "
+        "is no previous stage)",
+        "funnel 'shop': stages[2].optional: the last stage cannot be optional",
+        "funnel 'shop': stages[2].max_gap: max_gap is not allowed in any_order funnels (there "
+        "is no previous stage)",
+        "funnel 'shop': attribution.stage: unknown stage 'nowhere' (stages: hook, act, buy)",
+        "funnel 'shop': exclusions[0].between: the first stage must come before the second, "
+        "got 'buy' (stage 3) then 'hook' (stage 1)",
+        "funnel 'shop': exclusions[1].name: duplicate exclusion name 'x' (already used by "
+        "exclusions[0])",
+        "funnel 'shop': intent.mid_from_stage: mid_from_stage (stage 3) must not come after "
+        "late_from_stage (stage 2)",
+        "funnel 'shop': intent.campaigns.mid[0]: campaign 'a' is already listed under 'late' "
+        "(a campaign belongs to one segment)",
+        "funnel 'other': window: invalid duration '2 days' (expected Nd, Nh or Nm, e.g. 7d)",
     ]
