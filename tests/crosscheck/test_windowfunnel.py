@@ -78,6 +78,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.lib.funnel_reference import compute_journeys
 from tests.crosscheck.windowfunnel import (
     FUNNEL_ID,
     STAGE_COUNT,
@@ -225,11 +226,10 @@ def events_from_plans(plans: Sequence[Plan], rng: random.Random) -> list[dict[st
 # --- the two engines -----------------------------------------------------------------------------
 
 
-def run_both(
-    harness: SqlHarness, events: list[dict[str, Any]], mode: str, tmp_path: Path
-) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
-    """(our furthest stages per user in journey order, ClickHouse level per user)."""
-    inputs = journey_inputs(events, as_of=AS_OF)
+def our_sql_stages(
+    harness: SqlHarness, inputs: dict[str, Any], mode: str
+) -> dict[str, tuple[int, ...]]:
+    """Per user, furthest_stage of each journey in fct_funnel_journeys, in journey order."""
     con = harness.run(inputs, ["fct_funnel_journeys"], funnels=funnel_set(mode))
     rows = con.execute(
         "select user_key, list(furthest_stage order by started_at) from fct_funnel_journeys"
@@ -237,7 +237,24 @@ def run_both(
         [FUNNEL_ID],
     ).fetchall()
     con.close()
-    ours = {user: tuple(stages) for user, stages in rows}
+    return {user: tuple(stages) for user, stages in rows}
+
+
+def reference_stages(events: list[dict[str, Any]], mode: str) -> dict[str, tuple[int, ...]]:
+    """The same from the Python reference (the oracle of docs/funnels.md)."""
+    funnel = funnel_set(mode).funnels[0]
+    stages: dict[str, list[int]] = {}
+    for journey in compute_journeys(events, funnel, as_of=AS_OF, late_data_days=3):
+        stages.setdefault(journey.user_key, []).append(journey.furthest_stage)
+    return {user: tuple(values) for user, values in stages.items()}
+
+
+def run_both(
+    harness: SqlHarness, events: list[dict[str, Any]], mode: str, tmp_path: Path
+) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
+    """(our furthest stages per user in journey order, ClickHouse level per user)."""
+    inputs = journey_inputs(events, as_of=AS_OF)
+    ours = our_sql_stages(harness, inputs, mode)
     parquet = tmp_path / f"events_{mode}.parquet"
     pq.write_table(inputs["int_events_enriched"], parquet)
     return ours, clickhouse_levels(parquet, mode)
@@ -291,19 +308,32 @@ GENERATORS: dict[str, Callable[[random.Random], Plan]] = {
 }
 
 
+def generated_events(mode: str, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(f"{mode}-{seed}")
+    plans = [GENERATORS[mode](rng) for _ in range(2500)]
+    return events_from_plans(plans, rng)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("mode", ["ordered", "strict"])
 def test_furthest_stage_equals_windowfunnel_level(
     sql_harness: SqlHarness, tmp_path: Path, mode: str, seed: int
 ) -> None:
-    rng = random.Random(f"{mode}-{seed}")
-    plans = [GENERATORS[mode](rng) for _ in range(2500)]
-    events = events_from_plans(plans, rng)
+    events = generated_events(mode, seed)
     ours, clickhouse = run_both(sql_harness, events, mode, tmp_path)
     # The data exercises every level, so agreement is not agreement on trivial journeys.
     assert _levels_spread(ours) == set(range(1, STAGE_COUNT + 1))
     assert 0 in {clickhouse.get(e["user_key"], 0) for e in events}
     assert_same_levels(events, ours, clickhouse)
+
+
+@pytest.mark.parametrize("mode", ["ordered", "strict"])
+def test_reference_equals_windowfunnel_level(tmp_path: Path, mode: str) -> None:
+    """The domain is a property of docs/funnels.md, so the Python reference meets it too."""
+    events = generated_events(mode, 3)
+    parquet = tmp_path / "events.parquet"
+    pq.write_table(journey_inputs(events, as_of=AS_OF)["int_events_enriched"], parquet)
+    assert_same_levels(events, reference_stages(events, mode), clickhouse_levels(parquet, mode))
 
 
 # Hand-written users just outside the domain: (plan, our furthest stage, ClickHouse level).
