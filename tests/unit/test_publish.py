@@ -6,6 +6,8 @@ import hashlib
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from pipelines.lib.publish import (
     postgres_type,
     publish_duckdb,
     publish_parquet,
+    publish_postgres,
     redact_url,
 )
 from tests.mart_tables import create_aggregate_marts
@@ -561,3 +564,296 @@ def test_no_publish_leaves_a_lock_visible_to_table_globs(source: Path, tmp_path:
         s.table for s in MARTS
     )
     assert os.listdir(out / "agg_campaign_performance")
+
+
+# --- whole-table marts (no day column) --------------------------------------------------------
+
+TRENDS = MartSpec(
+    "agg_funnel_trends",
+    None,
+    ("funnel_id", "funnel_version", "cohort_grain", "cohort_start", "platform", "campaign_id"),
+)
+# A key with a null (the all-cohorts row of a comparison): whole-table marts must accept it.
+COMPARISON = MartSpec(
+    "agg_sequence_comparison", None, ("micro_funnel_id", "cohort_grain", "cohort_date")
+)
+WHOLE = [TRENDS, COMPARISON]
+
+
+def build_whole_marts(path: Path, version: int = 1, weeks: int = 3) -> Path:
+    """Add two whole-table marts to a source file: a trend by day and week (rows span days and
+    weeks, no day column to cut by) and a comparison whose 'all' row has a null cohort_date."""
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE IF EXISTS agg_funnel_trends")
+    con.execute("DROP TABLE IF EXISTS agg_sequence_comparison")
+    con.execute(
+        f"""CREATE TABLE agg_funnel_trends AS
+        SELECT f.funnel_id, 1 AS funnel_version, g.grain AS cohort_grain,
+               DATE '2024-03-04' + INTERVAL (7 * w.i + d.i) DAY AS cohort_start,
+               'google_ads' AS platform, 'c' || c.i AS campaign_id,
+               (100 * {version} + w.i + c.i)::BIGINT AS journeys_started,
+               (w.i + {version})::DOUBLE / 100 AS conversion_rate,
+               w.i < 1 AS is_final
+        FROM (VALUES ('micro_commitment'), ('direct_ask')) f(funnel_id),
+             (VALUES ('day'), ('week')) g(grain), range({weeks}) w(i), range(7) d(i),
+             range(3) c(i)
+        WHERE g.grain = 'day' OR d.i = 0"""
+    )
+    con.execute("ALTER TABLE agg_funnel_trends ALTER cohort_start TYPE DATE")
+    con.execute(
+        f"""CREATE TABLE agg_sequence_comparison AS
+        SELECT 'micro_commitment' AS micro_funnel_id, s.grain AS cohort_grain,
+               CASE WHEN s.grain = 'day' THEN DATE '2024-03-01' + INTERVAL (s.i) DAY END::DATE
+                   AS cohort_date,
+               (0.1 * {version} + s.i / 100)::DOUBLE AS absolute_lift,
+               'micro converts better' AS verdict
+        FROM (VALUES ('all', 0), ('day', 0), ('day', 1), ('day', 2)) s(grain, i)"""
+    )
+    con.close()
+    return path
+
+
+def test_mart_spec_without_a_day_column_is_a_whole_table_mart() -> None:
+    assert TRENDS.is_whole_table
+    assert not MARTS[0].is_whole_table
+    with pytest.raises(ValueError, match="no partition column"):
+        _ = TRENDS.quoted_partition
+
+
+def test_a_whole_table_mart_is_replaced_whole_even_when_one_day_is_published(
+    tmp_path: Path, reporting: Path
+) -> None:
+    v1 = build_whole_marts(build_source(tmp_path / "v1.duckdb", version=1), version=1)
+    v2 = build_whole_marts(build_source(tmp_path / "v2.duckdb", version=2), version=2, weeks=2)
+    publish_duckdb(v1, [*MARTS, *WHOLE], reporting, None)
+    result = publish_duckdb(v2, [*MARTS, *WHOLE], reporting, [DAYS[1]])
+
+    for spec in WHOLE:
+        # Every row of v2, and v1's third week (gone from the source) gone from the target.
+        assert read_table(reporting, spec.table) == read_table(v2, spec.table)
+        mart = result.mart(spec.table)
+        assert mart.full_refresh
+        assert mart.partitions_replaced == ()
+        assert mart.rows_written == len(read_table(v2, spec.table))
+    # Day-partitioned marts in the same publish still only replace the given day.
+    stages = read_table(reporting, "agg_funnel_stages_daily")
+    assert rows_for_day(
+        stages, reporting, "agg_funnel_stages_daily", "cohort_date", DAYS[0]
+    ) == rows_for_day(
+        read_table(v1, "agg_funnel_stages_daily"),
+        v1,
+        "agg_funnel_stages_daily",
+        "cohort_date",
+        DAYS[0],
+    )
+    assert result.mart("agg_funnel_stages_daily").partitions_replaced == (DAYS[1],)
+    meta = result.to_metadata()
+    assert meta["agg_funnel_trends.partitions_replaced"] == 0
+    assert meta["agg_funnel_trends.full_refresh"] is True
+    assert leftovers(reporting.parent) == []
+
+
+def test_a_whole_table_mart_needs_no_date_column_but_still_a_unique_key(
+    tmp_path: Path, reporting: Path
+) -> None:
+    source = build_whole_marts(build_source(tmp_path / "src.duckdb"))
+    con = duckdb.connect(str(source))
+    con.execute("CREATE TABLE agg_time_to_convert AS SELECT 1 AS bucket_order, 0.5 AS share")
+    con.close()
+    buckets = MartSpec("agg_time_to_convert", None, ("bucket_order",))
+    publish_duckdb(source, [buckets], reporting, DAYS)
+    assert read_table(reporting, "agg_time_to_convert") == [(1, Decimal("0.5"))]
+
+    con = duckdb.connect(str(source))
+    con.execute(
+        "INSERT INTO agg_sequence_comparison SELECT * FROM agg_sequence_comparison "
+        "WHERE cohort_date IS NULL"
+    )
+    con.close()
+    before = digest(reporting)
+    # Two 'all' rows: a null in the key is a value like any other, so they repeat the key.
+    with pytest.raises(PublishError, match="repeats primary key"):
+        publish_duckdb(source, [COMPARISON], reporting, None)
+    assert digest(reporting) == before
+
+
+def test_a_whole_table_mart_is_one_parquet_file_renamed_into_place(tmp_path: Path) -> None:
+    out = tmp_path / "parquet"
+    v1 = build_whole_marts(build_source(tmp_path / "v1.duckdb", version=1), version=1)
+    v2 = build_whole_marts(build_source(tmp_path / "v2.duckdb", version=2), version=2, weeks=2)
+    publish_parquet(v1, [*MARTS, *WHOLE], out, None)
+    part = out / "agg_funnel_trends" / "part-0.parquet"
+    assert [p.name for p in part.parent.iterdir()] == ["part-0.parquet"]
+    old_inode = part.stat().st_ino
+    reader = pq.ParquetFile(part)  # a reader with the old file open
+
+    result = publish_parquet(v2, [*MARTS, *WHOLE], out, [DAYS[0]])
+    for spec in WHOLE:
+        table_dir = out / spec.table
+        assert [p.name for p in table_dir.iterdir()] == ["part-0.parquet"]
+        con = duckdb.connect()
+        got = con.execute(
+            f"SELECT * FROM read_parquet('{table_dir}/*.parquet') ORDER BY ALL"
+        ).fetchall()
+        con.close()
+        assert got == read_table(v2, spec.table)
+        assert result.mart(spec.table).full_refresh
+        assert result.mart(spec.table).rows_written == len(got)
+    # Renamed over, not rewritten in place: the open reader still sees the complete old file.
+    assert part.stat().st_ino != old_inode
+    assert reader.read().num_rows == len(read_table(v1, "agg_funnel_trends"))
+    assert leftovers(out) == []
+
+
+def test_an_empty_whole_table_mart_still_gets_a_parquet_file_with_its_columns(
+    tmp_path: Path,
+) -> None:
+    source = build_whole_marts(build_source(tmp_path / "src.duckdb"), weeks=0)
+    out = tmp_path / "parquet"
+    result = publish_parquet(source, [TRENDS], out, None)
+    table = pq.read_table(out / "agg_funnel_trends" / "part-0.parquet")
+    assert table.num_rows == 0 == result.mart("agg_funnel_trends").rows_written
+    assert "journeys_started" in table.column_names
+
+
+def test_a_whole_table_publish_removes_an_earlier_day_layout_of_the_mart(tmp_path: Path) -> None:
+    out = tmp_path / "parquet"
+    stale = out / "agg_funnel_trends" / "cohort_start=2024-03-04"
+    stale.mkdir(parents=True)
+    (stale / "part-0.parquet").write_bytes(b"old layout")
+    (out / "agg_funnel_trends" / "README.txt").write_text("not ours", encoding="utf-8")
+    publish_parquet(build_whole_marts(build_source(tmp_path / "s.duckdb")), [TRENDS], out, None)
+    assert sorted(p.name for p in (out / "agg_funnel_trends").iterdir()) == [
+        "README.txt",
+        "part-0.parquet",
+    ]
+
+
+# --- the marts the pipeline publishes ---------------------------------------------------------
+
+
+def test_every_mart_of_the_dbt_project_is_published_with_its_contract_key() -> None:
+    import yaml
+
+    from pipelines.defs.publish.reporting import MARTS as PUBLISHED
+
+    marts_dir = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "marts"
+    columns: dict[str, dict[str, str]] = {}
+    for yml in marts_dir.glob("*.yml"):
+        for model in yaml.safe_load(yml.read_text(encoding="utf-8"))["models"]:
+            columns[model["name"]] = {c["name"]: c["data_type"] for c in model["columns"]}
+    published = {spec.table: spec for spec in PUBLISHED}
+    assert set(published) == {p.stem for p in marts_dir.glob("*.sql")}
+    for table, spec in published.items():
+        assert set(spec.primary_key) <= set(columns[table]), table
+        if spec.partition_column is not None:
+            assert columns[table][spec.partition_column] == "date", table
+    assert published["agg_funnel_trends"].is_whole_table
+    assert published["agg_time_to_convert"].is_whole_table
+    assert published["agg_momentum_curve"].is_whole_table
+    assert published["agg_intent_segments"].partition_column == "cohort_date"
+
+
+# --- whole-table marts in PostgreSQL (skipped without a server, like the integration tests) ---
+
+PG_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, str]]:
+    import psycopg
+    from psycopg import sql
+
+    url = os.environ.get("MICROFUNNEL_TEST_POSTGRES_URL", PG_DEFAULT_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL test server not reachable ({exc}); CI=true requires it")
+        pytest.skip("PostgreSQL test server not reachable")
+    name = f"mf_test_{uuid.uuid4().hex[:12]}"
+    yield url, name
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def pg_rows(url: str, schema: str, table: str) -> list[tuple]:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        ).fetchall()
+    return sorted(rows, key=none_first)
+
+
+def none_first(row: tuple) -> tuple:
+    return tuple((v is not None, v if v is not None else 0) for v in row)
+
+
+@pytest.mark.postgres
+def test_a_whole_table_mart_is_replaced_in_one_postgres_transaction(
+    tmp_path: Path, pg_schema: tuple[str, str]
+) -> None:
+    import psycopg
+
+    url, schema = pg_schema
+    v1 = build_whole_marts(build_source(tmp_path / "v1.duckdb", version=1), version=1)
+    v2 = build_whole_marts(build_source(tmp_path / "v2.duckdb", version=2), version=2, weeks=2)
+    publish_postgres(v1, [MARTS[1], *WHOLE], url, schema, None)
+    old = {spec.table: pg_rows(url, schema, spec.table) for spec in WHOLE}
+    assert old["agg_sequence_comparison"] == sorted(
+        read_table(v1, "agg_sequence_comparison"), key=none_first
+    )
+    seen_during: dict[str, list[tuple]] = {}
+
+    def look_from_outside(conn: psycopg.Connection) -> None:
+        # Inside the open transaction every row is already replaced; others still see v1.
+        for spec in WHOLE:
+            seen_during[spec.table] = pg_rows(url, schema, spec.table)
+
+    result = publish_postgres(
+        v2, [MARTS[1], *WHOLE], url, schema, [DAYS[0]], before_commit=look_from_outside
+    )
+    assert seen_during == old
+    for spec in WHOLE:
+        assert pg_rows(url, schema, spec.table) == sorted(
+            read_table(v2, spec.table), key=none_first
+        )
+        assert result.mart(spec.table).full_refresh
+        assert result.mart(spec.table).partitions_replaced == ()
+    assert result.mart("agg_funnel_stages_daily").partitions_replaced == (DAYS[0],)
+
+    def fail(conn: psycopg.Connection) -> None:
+        raise psycopg.errors.QueryCanceled("cancelled by the test")
+
+    v3 = build_whole_marts(build_source(tmp_path / "v3.duckdb", version=3), version=3, weeks=1)
+    with pytest.raises(PublishError):
+        publish_postgres(v3, WHOLE, url, schema, None, before_commit=fail)
+    assert pg_rows(url, schema, "agg_funnel_trends") == sorted(
+        read_table(v2, "agg_funnel_trends"), key=none_first
+    )
+
+
+@pytest.mark.postgres
+def test_a_whole_table_mart_key_with_a_null_is_unique_in_postgres(
+    tmp_path: Path, pg_schema: tuple[str, str]
+) -> None:
+    import psycopg
+    from psycopg import sql
+
+    url, schema = pg_schema
+    source = build_whole_marts(build_source(tmp_path / "src.duckdb"))
+    publish_postgres(source, [COMPARISON], url, schema, None)
+    table = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(COMPARISON.table))
+    with (
+        psycopg.connect(url) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        conn.execute(
+            sql.SQL("INSERT INTO {} SELECT * FROM {} WHERE cohort_date IS NULL").format(
+                table, table
+            )
+        )

@@ -1,4 +1,5 @@
-"""Deliver the marts to the reporting warehouses after each run, a day at a time, atomically."""
+"""Deliver the marts to the reporting warehouses after each run, atomically: a day at a time,
+or whole for marts without a day column."""
 
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -33,6 +34,60 @@ MARTS = (
         ("funnel_id", "cohort_date", "platform", "campaign_id", "stage_order"),
     ),
     MartSpec("agg_campaign_performance", "report_date", ("report_date", "platform", "campaign_id")),
+    MartSpec(
+        "agg_intent_segments",
+        "cohort_date",
+        (
+            "funnel_id",
+            "funnel_version",
+            "cohort_date",
+            "platform",
+            "campaign_id",
+            "intent_segment",
+            "stage_order",
+        ),
+    ),
+    # Marts without a day column (weeks, every cohort at once): replaced whole on each publish.
+    MartSpec(
+        "agg_funnel_trends",
+        None,
+        (
+            "funnel_id",
+            "funnel_version",
+            "cohort_grain",
+            "cohort_start",
+            "platform",
+            "campaign_id",
+        ),
+    ),
+    MartSpec(
+        "agg_time_to_convert",
+        None,
+        ("funnel_id", "funnel_version", "platform", "campaign_id", "bucket_order"),
+    ),
+    MartSpec(
+        "agg_momentum_curve",
+        None,
+        ("funnel_id", "funnel_version", "platform", "campaign_id", "stage_order"),
+    ),
+    # cohort_date is null on the rows over every cohort (cohort_grain 'all').
+    MartSpec(
+        "agg_sequence_comparison",
+        None,
+        (
+            "micro_funnel_id",
+            "micro_funnel_version",
+            "direct_funnel_id",
+            "direct_funnel_version",
+            "cohort_grain",
+            "cohort_date",
+        ),
+    ),
+    MartSpec(
+        "agg_funnel_diagnostics",
+        None,
+        ("funnel_id", "funnel_version", "platform", "campaign_id", "finding"),
+    ),
 )
 MART_KEYS = [dg.AssetKey(mart.table) for mart in MARTS]
 REPORTING_DB_NAME = "reporting.duckdb"
@@ -45,6 +100,8 @@ def republished_days(settings: Settings, context: dg.AssetExecutionContext) -> l
     last = partition_dates(context)[-1]
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         for mart in MARTS:
+            if mart.is_whole_table:
+                continue
             row = con.execute(
                 f"select max({mart.quoted_partition}) from {mart.quoted_table}"
             ).fetchone()
@@ -96,7 +153,8 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
         name="reporting_parquet",
         **_asset_kwargs(
             "The marts as Parquet under <warehouse>/reporting/parquet/<mart>/<date column>=YYYY-"
-            "MM-DD/; each day is written aside and renamed into place.",
+            "MM-DD/ (marts without a day column: <mart>/part-0.parquet); each day or file is "
+            "written aside and renamed into place.",
             {"parquet"},
         ),
     )
@@ -114,7 +172,8 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
         output_required=False,
         **_asset_kwargs(
             "The marts in PostgreSQL schema `microfunnel` when MICROFUNNEL_POSTGRES_URL is set: "
-            "each publish deletes and copies the rebuilt days in one transaction.",
+            "each publish deletes and copies the rebuilt days (marts without a day column: every "
+            "row) in one transaction.",
             {"postgres"},
         ),
     )

@@ -1,10 +1,11 @@
 """Publish marts to the reporting DuckDB file by write-then-swap.
 
-The current reporting file is copied to a temp file in the same folder, the given days are
-replaced there in one transaction, the temp file is checkpointed, closed and fsynced, and then
-``os.replace`` swaps it over the target. Readers that have the old file open keep reading the old
-inode (a complete old version); new connections open the complete new version. There is never a
-moment where a reader can see half a day, and a failure at any step leaves the target untouched.
+The current reporting file is copied to a temp file in the same folder, the given days (and
+every whole-table mart, see ``MartSpec``) are replaced there in one transaction, the temp file
+is checkpointed, closed and fsynced, and then ``os.replace`` swaps it over the target. Readers
+that have the old file open keep reading the old inode (a complete old version); new connections
+open the complete new version. There is never a moment where a reader can see half a day, and a
+failure at any step leaves the target untouched.
 
 Storage version: new files are created with ``STORAGE_VERSION 'v1.0.0'`` (DuckDB's default
 compatibility level in 1.5, tagged ``v1.0.0+``), so DuckDB 1.0 and later (BI tools often embed an
@@ -169,9 +170,9 @@ def _replace_mart(
 ) -> MartPublishResult:
     target = f"{TARGET_ALIAS}.main.{spec.quoted_table}"
     existing = table_columns(con, TARGET_ALIAS, spec.table)
-    if days is None or existing != columns:
-        # First publish, full publish or a changed schema: the source holds the whole mart, so
-        # rebuilding the table keeps every day on one schema.
+    if days is None or existing != columns or spec.is_whole_table:
+        # First publish, full publish, a changed schema or a mart without days: the source
+        # holds the whole mart, so rebuilding the table keeps every day on one schema.
         con.execute(f"CREATE OR REPLACE TABLE {target} AS {select_sql(spec, columns, '')}")
         count = con.execute(f"SELECT count(*) FROM {target}").fetchone()
         return MartPublishResult(

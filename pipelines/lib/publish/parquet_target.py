@@ -12,6 +12,10 @@ Following the Hive convention, the partition column lives in the folder name, no
 files: read with ``read_parquet('<table>/*/*.parquet', hive_partitioning = true)`` (DuckDB, Spark,
 Trino, pandas/pyarrow datasets all do this). Atomicity is per day; a publish of many days is a
 sequence of atomic day swaps.
+
+A whole-table mart (``MartSpec`` without a partition column) is one file,
+``<table>/part-0.parquet``, written aside and renamed over the previous one on every publish
+(an empty mart still gets a file with its columns, so readers never miss the table).
 """
 
 from __future__ import annotations
@@ -120,6 +124,8 @@ def _publish_mart(
 ) -> MartPublishResult:
     table_dir = target_dir / spec.table
     table_dir.mkdir(parents=True, exist_ok=True)
+    if spec.is_whole_table:
+        return _publish_whole(con, spec, columns, table_dir, staging)
     data_columns = [c for c in columns if c.name != spec.partition_column]
     day_sql = select_sql(spec, data_columns, f"WHERE {spec.quoted_partition} = ?")
     schema = con.execute(select_sql(spec, data_columns, "WHERE false")).fetch_arrow_table().schema
@@ -135,6 +141,29 @@ def _publish_mart(
     fsync_dir(table_dir)
     return MartPublishResult(
         table=spec.table, rows_written=rows, partitions_replaced=tuple(todo), full_refresh=full
+    )
+
+
+def _publish_whole(
+    con: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    columns: list[SourceColumn],
+    table_dir: Path,
+    staging: Path,
+) -> MartPublishResult:
+    """Replace the mart's single file in one rename."""
+    table = con.execute(select_sql(spec, columns, "")).fetch_arrow_table()
+    staged_file = staging / f"whole-{uuid.uuid4().hex[:12]}.parquet"
+    pq.write_table(table, staged_file)
+    fsync_file(staged_file)
+    os.replace(staged_file, table_dir / PART_FILE)
+    # Other Parquet files or day folders (an earlier layout) would be read with the table.
+    for other in table_dir.iterdir():
+        if other.name != PART_FILE and (other.suffix == ".parquet" or "=" in other.name):
+            remove_quietly(other)
+    fsync_dir(table_dir)
+    return MartPublishResult(
+        table=spec.table, rows_written=table.num_rows, partitions_replaced=(), full_refresh=True
     )
 
 

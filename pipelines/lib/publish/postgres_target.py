@@ -1,7 +1,8 @@
 """Publish marts to PostgreSQL: one transaction per publish, rows streamed with COPY.
 
 Per publish, in one transaction: take an advisory lock (one publisher per schema), create the
-schema and tables if missing, delete the given days and COPY the new rows in. PostgreSQL's MVCC
+schema and tables if missing, delete the given days (all rows of a whole-table mart, see
+``MartSpec``) and COPY the new rows in. PostgreSQL's MVCC
 gives every reader the old days or the new days, never a mix. DELETE is used rather than TRUNCATE
 even for a full publish, because TRUNCATE would block readers and is not MVCC-safe.
 
@@ -150,7 +151,11 @@ def _publish_once(
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         results = []
         for spec in marts:
-            full = _ensure_table(conn, schema, spec, columns[spec.table]) or days is None
+            full = (
+                _ensure_table(conn, schema, spec, columns[spec.table])
+                or days is None
+                or spec.is_whole_table
+            )
             results.append(_replace(conn, duck, schema, spec, columns[spec.table], days, full))
         if before_commit is not None:
             before_commit(conn)
@@ -181,15 +186,19 @@ def _ensure_table(
         ]
         key = sql.SQL(", ").join(sql.Identifier(c) for c in spec.primary_key)
         conn.execute(
-            sql.SQL("CREATE TABLE {} ({}, PRIMARY KEY ({}))").format(
-                _table(schema, spec), sql.SQL(", ").join(column_defs), key
+            sql.SQL("CREATE TABLE {} ({}, {} ({}))").format(
+                _table(schema, spec),
+                sql.SQL(", ").join(column_defs),
+                _key_constraint(conn, spec),
+                key,
             )
         )
-        conn.execute(
-            sql.SQL("CREATE INDEX ON {} ({})").format(
-                _table(schema, spec), sql.Identifier(spec.partition_column)
+        if spec.partition_column is not None:
+            conn.execute(
+                sql.SQL("CREATE INDEX ON {} ({})").format(
+                    _table(schema, spec), sql.Identifier(spec.partition_column)
+                )
             )
-        )
         return True
     extra = sorted(set(existing) - set(wanted))
     if extra:
@@ -212,6 +221,17 @@ def _ensure_table(
         )
     # Older days have no values for new columns: rewrite them all from the source.
     return bool(added)
+
+
+def _key_constraint(conn: psycopg.Connection, spec: MartSpec) -> sql.SQL:
+    """PRIMARY KEY for day-partitioned marts. Whole-table marts may have a null in their key
+    (e.g. the all-cohorts row of a comparison), which a primary key refuses: they get a unique
+    constraint where nulls are equal (PostgreSQL 15+), or a plain one on older servers."""
+    if not spec.is_whole_table:
+        return sql.SQL("PRIMARY KEY")
+    if conn.info.server_version >= 150000:
+        return sql.SQL("UNIQUE NULLS NOT DISTINCT")
+    return sql.SQL("UNIQUE")
 
 
 def _replace(

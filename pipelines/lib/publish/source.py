@@ -60,15 +60,16 @@ def table_columns(
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> list[SourceColumn]:
-    """Check the mart exists in the source with a DATE partition column and its key columns."""
+    """Check the mart exists in the source with its key columns and, unless it is published
+    as a whole table, a DATE partition column."""
     columns = table_columns(con, SOURCE_ALIAS, spec.table)
     if columns is None:
         raise PublishError(f"source table main.{spec.table} does not exist")
     by_name = {c.name: c for c in columns}
     for column in columns:
         validate_identifier(column.name, f"column of {spec.table!r}")
-    partition = by_name.get(spec.partition_column)
-    if partition is None or partition.duckdb_type != "DATE":
+    partition = by_name.get(spec.partition_column) if spec.partition_column else None
+    if not spec.is_whole_table and (partition is None or partition.duckdb_type != "DATE"):
         found = partition.duckdb_type if partition else "missing"
         raise PublishError(
             f"partition column {spec.table}.{spec.partition_column} must be a DATE ({found})"
@@ -84,8 +85,9 @@ def source_ref(spec: MartSpec) -> str:
 
 
 def partition_filter(spec: MartSpec, partitions: Sequence[date] | None) -> tuple[str, list[date]]:
-    """A WHERE clause selecting the given days (everything when None), with its parameters."""
-    if partitions is None:
+    """A WHERE clause selecting the given days (everything when None or for a whole-table
+    mart), with its parameters."""
+    if partitions is None or spec.is_whole_table:
         return "", []
     if not partitions:
         return "WHERE false", []
@@ -109,9 +111,13 @@ def check_source_rows(
     con: duckdb.DuckDBPyConnection, spec: MartSpec, partitions: Sequence[date] | None
 ) -> None:
     """Refuse rows without a day or that repeat a primary key: targets would disagree on them."""
-    nulls = con.execute(
-        f"SELECT count(*) FROM {source_ref(spec)} WHERE {spec.quoted_partition} IS NULL"
-    ).fetchone()
+    nulls = (
+        None
+        if spec.is_whole_table
+        else con.execute(
+            f"SELECT count(*) FROM {source_ref(spec)} WHERE {spec.quoted_partition} IS NULL"
+        ).fetchone()
+    )
     if nulls and nulls[0]:
         raise PublishError(
             f"source table main.{spec.table} has {nulls[0]} rows with a NULL "
@@ -133,7 +139,10 @@ def check_source_rows(
 def source_days(
     con: duckdb.DuckDBPyConnection, spec: MartSpec, partitions: Sequence[date] | None
 ) -> list[date]:
-    """Days that have rows in the source (limited to ``partitions`` when given)."""
+    """Days that have rows in the source (limited to ``partitions`` when given); none for a
+    whole-table mart."""
+    if spec.is_whole_table:
+        return []
     where, params = partition_filter(spec, partitions)
     rows = con.execute(
         f"SELECT DISTINCT {spec.quoted_partition} FROM {source_ref(spec)} {where} ORDER BY 1",

@@ -1,4 +1,4 @@
-"""What to publish: one mart table, its date partition column and its primary key."""
+"""What to publish: one mart table, its date partition column (if any) and its primary key."""
 
 from __future__ import annotations
 
@@ -27,15 +27,18 @@ def quote_ident(name: str) -> str:
 
 @dataclass(frozen=True)
 class MartSpec:
-    """One mart to deliver: ``table`` is replaced day by day on ``partition_column`` (a DATE)."""
+    """One mart to deliver: ``table`` is replaced day by day on ``partition_column`` (a DATE),
+    or, when ``partition_column`` is None, replaced as a whole on every publish (marts rebuilt
+    whole by dbt, whose rows are not tied to one day)."""
 
     table: str
-    partition_column: str
+    partition_column: str | None
     primary_key: tuple[str, ...]
 
     def __post_init__(self) -> None:
         validate_identifier(self.table, "table name")
-        validate_identifier(self.partition_column, "partition column")
+        if self.partition_column is not None:
+            validate_identifier(self.partition_column, "partition column")
         # Accept any sequence but store a tuple so the spec stays hashable and immutable.
         if isinstance(self.primary_key, str):
             raise ValueError(f"primary_key of {self.table!r} must be a sequence of column names")
@@ -52,7 +55,14 @@ class MartSpec:
         return quote_ident(self.table)
 
     @property
+    def is_whole_table(self) -> bool:
+        """True when the mart has no day column and is always replaced as a whole."""
+        return self.partition_column is None
+
+    @property
     def quoted_partition(self) -> str:
+        if self.partition_column is None:
+            raise ValueError(f"mart {self.table!r} has no partition column")
         return quote_ident(self.partition_column)
 
     @property
