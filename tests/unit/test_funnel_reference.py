@@ -1,4 +1,4 @@
-"""The pure-Python reference of the ordered funnel rules (DESIGN.md section 6)."""
+"""The pure-Python reference of the funnel engine (docs/funnels.md sections 2-4), rule by rule."""
 
 from __future__ import annotations
 
@@ -530,3 +530,501 @@ def test_intent_is_early_for_a_first_journey_and_grows_with_earlier_depth() -> N
     # Two-stage funnels: only an earlier conversion makes a returning user late.
     assert intent_segment(1, 2) == "mid"
     assert intent_segment(2, 2) == "late"
+
+
+# --- optional stages, gaps and modes (docs/funnels.md section 2) -----------------------------
+
+OPT = funnel(
+    "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true}, {name: s3, events: [c]}]"
+)
+
+
+def test_an_optional_stage_may_be_skipped_and_is_then_not_reached() -> None:
+    (skipped,) = journeys_of([ev("e1", "a", 0), ev("e2", "c", 10), ev("e3", "b", 20)], OPT)
+    assert skipped.reached_event_id == ("e1", None, "e2")
+    assert (skipped.furthest_stage, skipped.is_converted) == (3, True)
+    assert skipped.seconds_to_next == (10.0, None, None)  # to the next REACHED stage
+    assert skipped.ended_at == T0 + timedelta(seconds=10)
+
+    (taken,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 5), ev("e3", "c", 10)], OPT)
+    assert taken.reached_event_id == ("e1", "e2", "e3")
+    assert taken.reached_event_name == ("a", "b", "c")
+    assert taken.seconds_to_next == (5.0, 5.0, None)
+
+
+def test_a_required_stage_cannot_be_skipped() -> None:
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "c", 10)])  # ABC: s2 required
+    assert journey.furthest_stage == 1
+
+
+def test_on_the_same_event_the_highest_candidate_stage_wins() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [x], optional: true},"
+        " {name: s3, events: [x, c]}]"
+    )
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "x", 10)], f)
+    assert journey.reached_event_id == ("e1", None, "e2")
+    assert journey.is_converted
+
+
+def test_the_walk_is_greedy_and_never_goes_back_for_a_skipped_optional_stage() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true},"
+        " {name: s3, events: [c]}, {name: s4, events: [d]}]"
+    )
+    events = [ev("e1", "a", 0), ev("e2", "c", 10), ev("e3", "b", 20), ev("e4", "d", 30)]
+    (journey,) = journeys_of(events, f)
+    assert journey.reached_event_id == ("e1", None, "e2", "e4")
+    assert journey.seconds_to_next == (10.0, None, 20.0, None)
+
+
+def test_max_gap_is_inclusive_and_a_too_late_candidate_stops_the_walk() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], max_gap: 10m}, {name: s3, events: [c]}]"
+    )
+    (on_time,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 600)], f)
+    assert on_time.furthest_stage == 2
+    (late,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 601), ev("e3", "c", 700)], f)
+    assert late.furthest_stage == 1
+    # A failed gap does not end the journey: it still runs to its deadline.
+    assert late.ended_at == late.deadline_at == T0 + timedelta(hours=1)
+
+
+def test_max_gap_counts_from_the_last_reached_stage_across_a_skipped_optional_one() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true},"
+        " {name: s3, events: [c], max_gap: 10m}]"
+    )
+    assert journeys_of([ev("e1", "a", 0), ev("e2", "c", 600)], f)[0].furthest_stage == 3
+    assert journeys_of([ev("e1", "a", 0), ev("e2", "c", 601)], f)[0].furthest_stage == 1
+    via_b = journeys_of([ev("e1", "a", 0), ev("e2", "b", 300), ev("e3", "c", 900)], f)[0]
+    assert via_b.reached_event_id == ("e1", "e2", "e3")
+
+
+def test_an_optional_candidate_failing_its_gap_is_skipped_for_a_qualifying_required_one() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true, max_gap: 1m},"
+        " {name: s3, events: [c]}]"
+    )
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 100), ev("e3", "c", 200)], f)
+    assert journey.reached_event_id == ("e1", None, "e3")
+
+
+def test_strict_mode_stops_at_any_other_funnel_event_between_two_stages() -> None:
+    strict = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]}]",
+        extra="    mode: strict\n",
+    )
+    noise = [ev("e1", "a", 0), ev("e2", "noise", 5), ev("e3", "b", 10), ev("e4", "c", 20)]
+    assert journeys_of(noise, strict)[0].is_converted  # non-funnel events do not break it
+    interleaved = [ev("e1", "a", 0), ev("e2", "c", 5), ev("e3", "b", 10), ev("e4", "c", 20)]
+    assert journeys_of(interleaved, strict)[0].furthest_stage == 1
+    assert journeys_of(interleaved)[0].is_converted  # ordered mode allows it
+    repeat_hook = [ev("e1", "a", 0), ev("e2", "a", 5), ev("e3", "b", 10)]
+    assert journeys_of(repeat_hook, strict)[0].furthest_stage == 1
+
+
+def test_strict_mode_may_skip_an_optional_stage_with_the_next_event() -> None:
+    strict_opt = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true},"
+        " {name: s3, events: [c]}]",
+        extra="    mode: strict\n",
+    )
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "c", 10)], strict_opt)
+    assert journey.reached_event_id == ("e1", None, "e2")
+
+
+ANY = funnel(
+    "[{name: s1, events: [a]}, {name: s2, events: [b]},"
+    " {name: s3, events: [c], optional: true}, {name: s4, events: [d]}]",
+    extra="    mode: any_order\n",
+)
+
+
+def test_any_order_reaches_a_stage_when_it_and_every_required_earlier_stage_matched() -> None:
+    events = [ev("e1", "a", 0), ev("e2", "d", 10), ev("e3", "c", 20), ev("e4", "b", 30)]
+    (journey,) = journeys_of(events, ANY)
+    # Everything up to each stage was done when b came, at 30.
+    assert journey.reached_event_id == ("e1", "e4", "e4", "e4")
+    assert journey.reached_at == tuple(seconds(0, 30, 30, 30))
+    assert (journey.is_converted, journey.seconds_to_convert) == (True, 30.0)
+
+
+def test_any_order_does_not_wait_for_optional_stages() -> None:
+    events = [ev("e1", "a", 0), ev("e2", "b", 10), ev("e3", "d", 20), ev("e4", "c", 30)]
+    (journey,) = journeys_of(events, ANY)
+    assert journey.reached_event_id == ("e1", "e2", "e4", "e3")
+    assert journey.ended_at == T0 + timedelta(seconds=20)
+    # Stage 3 (optional) was reached after stage 4: the formulas give -10 s and an empty span.
+    assert journey.seconds_to_next == (10.0, 20.0, -10.0, None)
+    assert journey.engaged_seconds[2] == 0.0
+
+
+def test_any_order_needs_the_required_stages_and_the_window() -> None:
+    (no_b,) = journeys_of([ev("e1", "a", 0), ev("e2", "c", 10), ev("e3", "d", 20)], ANY)
+    assert no_b.furthest_stage == 1
+    assert no_b.reached_at[2] is None  # c matched, but the required b before it did not
+    (late_d,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 10), ev("e3", "d", 3601)], ANY)
+    assert late_d.reached_event_id == ("e1", "e2", None, None)
+
+
+def test_any_order_one_event_may_match_several_stages_but_not_the_entry() -> None:
+    f = funnel(
+        "[{name: s1, events: [a, x]}, {name: s2, events: [x]}, {name: s3, events: [x, c]}]",
+        extra="    mode: any_order\n",
+    )
+    (journey,) = journeys_of([ev("e1", "x", 0), ev("e2", "x", 10)], f)
+    assert journey.reached_event_id == ("e1", "e2", "e2")
+    (alone,) = journeys_of([ev("e1", "x", 0)], f)
+    assert alone.furthest_stage == 1
+
+
+# --- exclusions -------------------------------------------------------------------------------
+
+
+def excl(between: str = "[s1, s3]", more: str = "") -> Funnel:
+    return funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]}]",
+        extra=f"    exclusions:\n      - {{name: support, events: [s], between: {between}}}\n"
+        + more,
+    )
+
+
+def test_an_exclusion_event_between_the_stages_excludes_the_journey() -> None:
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("x1", "s", 5), ev("e2", "b", 10)], excl())
+    assert (journey.is_excluded, journey.excluded_by, journey.excluded_event_id) == (
+        True,
+        "support",
+        "x1",
+    )
+    (clean,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 10)], excl())
+    assert (clean.is_excluded, clean.excluded_by, clean.excluded_event_id) == (False, None, None)
+
+
+@pytest.mark.parametrize(
+    ("events", "excluded"),
+    [
+        # [reached(s1), reached(s3)): an event at the conversion itself is outside
+        ([ev("e1", "a", 0), ev("e2", "b", 10), ev("x1", "s", 19), ev("e3", "c", 20)], True),
+        ([ev("e1", "a", 0), ev("e2", "b", 10), ev("e3", "c", 20), ev("x1", "s", 20)], False),
+        # s3 not reached: until ended_at (the deadline), exclusive
+        ([ev("e1", "a", 0), ev("x1", "s", 3599)], True),
+        ([ev("e1", "a", 0), ev("x1", "s", 3600)], False),
+        # before the entry
+        ([ev("x1", "s", 0), ev("e1", "a", 1)], False),
+    ],
+)
+def test_the_exclusion_interval_runs_from_reaching_from_until_reaching_to_or_the_end(
+    events: list[dict[str, Any]], excluded: bool
+) -> None:
+    assert journeys_of(events, excl())[0].is_excluded is excluded
+
+
+def test_only_journeys_that_reached_the_from_stage_can_be_excluded() -> None:
+    f = excl("[s2, s3]")
+    assert not journeys_of([ev("e1", "a", 0), ev("x1", "s", 5)], f)[0].is_excluded
+    assert not journeys_of([ev("e1", "a", 0), ev("x1", "s", 5), ev("e2", "b", 10)], f)[
+        0
+    ].is_excluded
+    assert journeys_of([ev("e1", "a", 0), ev("e2", "b", 10), ev("x1", "s", 10)], f)[0].is_excluded
+
+
+def test_excluded_by_names_the_earliest_event_then_the_first_exclusion() -> None:
+    f = excl("[s2, s3]", "      - {name: bounce, events: [t], between: [s1, s3]}\n")
+    earlier = [ev("e1", "a", 0), ev("e2", "b", 10), ev("t1", "t", 5), ev("x1", "s", 11)]
+    assert journeys_of(earlier, f)[0].excluded_by == "bounce"
+    tie = [ev("e1", "a", 0), ev("e2", "b", 10), ev("t1", "t", 12), ev("x1", "s", 12)]
+    (journey,) = journeys_of(tie, f)
+    assert (journey.excluded_by, journey.excluded_event_id) == ("support", "x1")
+
+
+def test_exclusion_filters_apply_and_excluded_journeys_still_occupy_their_window() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}]",
+        extra="    exclusions:\n      - {name: refund, events: [r], between: [s1, s2],"
+        " where: [{field: value, op: gt, value: 0}]}\n",
+    )
+    zero = [ev("e1", "a", 0), ev("r1", "r", 5, value=0)]
+    assert not journeys_of(zero, f)[0].is_excluded
+    events = [
+        ev("e1", "a", 0),
+        ev("r1", "r", 5, value=9.5),
+        ev("e2", "a", 100),
+        ev("e3", "a", 3601),
+    ]
+    first, second = journeys_of(events, f)
+    assert first.is_excluded and first.ended_at == T0 + timedelta(hours=1)
+    assert second.started_at == T0 + timedelta(seconds=3601) and not second.is_excluded
+
+
+# --- attribution ------------------------------------------------------------------------------
+
+
+def attributed(model: str, events: list[dict[str, Any]]) -> tuple[Any, ...]:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]}]",
+        extra=f"    attribution: {model}\n",
+    )
+    (journey,) = journeys_of(events, f)
+    return (
+        journey.platform,
+        journey.campaign_id,
+        journey.first_touch_platform,
+        journey.first_touch_campaign_id,
+        journey.attribution_model,
+    )
+
+
+def test_first_touch_is_the_entry_events_campaign() -> None:
+    events = [ev("e1", "a", 0), ev("e2", "b", 10, platform="meta", campaign_id="m2")]
+    assert attributed("first_touch", events) == (
+        "google_ads",
+        "c1",
+        "google_ads",
+        "c1",
+        "first_touch",
+    )
+
+
+def test_last_touch_is_the_last_campaign_event_of_the_journey_matching_or_not() -> None:
+    events = [
+        ev("e1", "a", 0),
+        ev("n1", "noise", 50, platform="meta", campaign_id="m2"),
+        ev("e2", "b", 100, platform=None, campaign_id=None),  # no campaign: not a touch
+        ev("n2", "noise", 3601, platform="meta", campaign_id="m3"),  # after the end
+    ]
+    assert attributed("last_touch", events) == ("meta", "m2", "google_ads", "c1", "last_touch")
+    converted = [
+        ev("e1", "a", 0),
+        ev("e2", "b", 10),
+        ev("e3", "c", 20, platform="meta", campaign_id="m4"),  # at ended_at: inclusive
+        ev("n1", "noise", 30, platform="meta", campaign_id="m5"),
+    ]
+    assert attributed("last_touch", converted)[:2] == ("meta", "m4")
+    tie = [
+        ev("e1", "a", 0),
+        ev("n2", "noise", 40, campaign_id="k2"),
+        ev("n1", "noise", 40, campaign_id="k1"),
+    ]
+    assert attributed("last_touch", tie)[:2] == ("google_ads", "k2")  # then by event_id
+
+
+def test_last_touch_without_any_touch_keeps_the_organic_entry() -> None:
+    organic = [
+        ev("e1", "a", 0, platform=None, campaign_id=None),
+        ev("e2", "b", 9, campaign_id=None),
+    ]
+    assert attributed("last_touch", organic)[:2] == (None, None)
+
+
+def test_stage_attribution_uses_the_stage_event_when_it_has_a_campaign() -> None:
+    with_campaign = [ev("e1", "a", 0), ev("e2", "b", 10, platform="meta", campaign_id="m2")]
+    assert attributed("{stage: s2}", with_campaign) == (
+        "meta",
+        "m2",
+        "google_ads",
+        "c1",
+        "stage",
+    )
+    without = [ev("e1", "a", 0), ev("e2", "b", 10, platform=None, campaign_id=None)]
+    assert attributed("{stage: s2}", without)[:2] == ("google_ads", "c1")
+    not_reached = [ev("e1", "a", 0), ev("n1", "noise", 10, platform="meta", campaign_id="m2")]
+    assert attributed("{stage: s2}", not_reached)[:2] == ("google_ads", "c1")
+
+
+# --- drop-off and stall -----------------------------------------------------------------------
+
+
+def test_dropoff_is_the_last_event_after_the_furthest_stage_within_the_journey() -> None:
+    events = [
+        ev("e1", "a", 0),
+        ev("e2", "b", 10),
+        ev("n1", "noise", 20),
+        ev("n2", "scroll", 30),
+        ev("n3", "noise", 3601),  # after the deadline
+    ]
+    (journey,) = journeys_of(events)
+    assert (journey.dropoff_event_id, journey.dropoff_event_name, journey.dropoff_at) == (
+        "n2",
+        "scroll",
+        T0 + timedelta(seconds=30),
+    )
+    assert not journey.is_stalled
+
+
+def test_a_journey_with_nothing_after_its_furthest_stage_is_stalled() -> None:
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 10), ev("n1", "noise", 3601)])
+    assert (journey.dropoff_event_id, journey.is_stalled) == ("e2", True)
+    # Same instant as the stage event: the last by event_id, still stalled (not strictly after).
+    (tied,) = journeys_of([ev("e1", "a", 0), ev("e9", "noise", 0)])
+    assert (tied.dropoff_event_id, tied.is_stalled) == ("e9", True)
+    (at_end,) = journeys_of([ev("e1", "a", 0), ev("n1", "noise", 3600)])
+    assert (at_end.dropoff_event_id, at_end.is_stalled) == ("n1", False)
+
+
+def test_converted_journeys_have_no_dropoff() -> None:
+    (journey,) = journeys_of([ev("e1", "a", 0), ev("e2", "b", 1), ev("e3", "c", 2)])
+    assert (journey.dropoff_event_id, journey.dropoff_at, journey.is_stalled) == (
+        None,
+        None,
+        False,
+    )
+
+
+# --- intent -----------------------------------------------------------------------------------
+
+
+def test_intent_campaign_override_by_attributed_id_or_entry_utm_campaign() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}]",
+        extra="    intent: {campaigns: {late: [c1], early: [spring]}}\n",
+    )
+    (by_id,) = journeys_of([ev("e1", "a", 0)], f)
+    assert (by_id.intent_segment, by_id.intent_rule) == ("late", "campaign")
+    (by_name,) = journeys_of([ev("e1", "a", 0, campaign_id="c9", utm_campaign="spring")], f)
+    assert (by_name.intent_segment, by_name.intent_rule) == ("early", "campaign")
+    (other,) = journeys_of([ev("e1", "a", 0, campaign_id="c9")], f)
+    assert (other.intent_segment, other.intent_rule) == ("early", "prior_stage")
+
+
+def _three_journeys() -> list[dict[str, Any]]:
+    # With a 1h window: journey 1 reaches stage 2, journey 2 stage 3, journeys 3 and 4 stage 1.
+    return [
+        ev("j1a", "a", 0),
+        ev("j1b", "b", 10),
+        ev("j2a", "a", 4000),
+        ev("j2b", "b", 4010),
+        ev("j2c", "c", 4020),
+        ev("j3a", "a", 8000),
+        ev("j4a", "a", 12000),
+    ]
+
+
+def test_intent_from_prior_stages_with_default_thresholds() -> None:
+    # Four stages: mid from stage 1, late from max(4 - 1, 2) = 3.
+    four = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]},"
+        " {name: s4, events: [d]}]"
+    )
+    journeys = journeys_of(_three_journeys(), four)
+    assert [(j.intent_segment, j.intent_rule) for j in journeys] == [
+        ("early", "prior_stage"),
+        ("mid", "prior_stage"),
+        ("late", "prior_stage"),
+        ("late", "prior_stage"),
+    ]
+
+
+def test_intent_from_prior_stages_with_declared_thresholds() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]},"
+        " {name: s4, events: [d]}]",
+        extra="    intent: {mid_from_stage: s3, late_from_stage: s4}\n",
+    )
+    assert [j.intent_segment for j in journeys_of(_three_journeys(), f)] == [
+        "early",
+        "early",  # prior stage 2 < 3
+        "mid",
+        "mid",
+    ]
+
+
+def test_intent_helper_with_thresholds() -> None:
+    from pipelines.lib.funnel_reference import intent_segment
+
+    assert intent_segment(2, 5, mid_from_stage=3, late_from_stage=5) == "early"
+    assert intent_segment(3, 5, mid_from_stage=3, late_from_stage=5) == "mid"
+    assert intent_segment(5, 5, mid_from_stage=3, late_from_stage=5) == "late"
+
+
+# --- aggregates with optional stages and exclusions --------------------------------------------
+
+
+def test_aggregates_count_reached_stages_and_leave_excluded_journeys_out() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b], optional: true},"
+        " {name: s3, events: [c]}]",
+        extra="    exclusions: [{name: support, events: [s], between: [s1, s3]}]\n",
+    )
+    events = [
+        *[
+            ev("u1a", "a", 0, user="u1"),
+            ev("u1b", "b", 10, user="u1"),
+            ev("u1c", "c", 20, user="u1"),
+        ],
+        *[ev("u2a", "a", 0, user="u2"), ev("u2c", "c", 30, user="u2")],  # skips s2
+        *[ev("u3a", "a", 0, user="u3"), ev("u3b", "b", 5, user="u3")],
+        *[
+            ev("u4a", "a", 0, user="u4"),
+            ev("u4s", "s", 1, user="u4"),
+            ev("u4c", "c", 40, user="u4"),
+        ],
+        ev("u5a", "a", 0, user="u5"),
+        # a campaign whose only journey is excluded
+        *[ev("u6a", "a", 0, user="u6", campaign_id="c2"), ev("u6s", "s", 1, user="u6")],
+    ]
+    journeys = journeys_of(events, f)
+    assert sum(j.is_excluded for j in journeys) == 2
+    rows = aggregate_stages(journeys, f, {("google_ads", "c1", date(2024, 3, 1)): 8.0})
+    c1 = [r for r in rows if r.campaign_id == "c1"]
+    assert [(r.journeys_reached, r.journeys_advanced, r.dropoff_count) for r in c1] == [
+        (4, 3, 1),
+        (2, 1, 1),  # u2 went deeper without reaching s2: not counted at s2
+        (2, None, None),
+    ]
+    assert [r.journeys_excluded for r in c1] == [1, 0, 1]
+    assert [r.users_reached for r in c1] == [4, 2, 2]
+    assert [r.step_conversion_rate for r in c1] == [0.75, 0.5, None]
+    assert [r.overall_conversion_rate for r in c1] == [1.0, 0.5, 0.5]
+    # stage 1 -> next reached stage: u1 10 s, u2 30 s (to s3), u3 5 s
+    assert c1[0].median_seconds_to_next_stage == 10.0
+    assert c1[1].median_seconds_to_next_stage == 10.0
+    assert c1[0].cost_per_journey_reached == 2.0
+
+    c2 = [r for r in rows if r.campaign_id == "c2"]
+    assert [(r.journeys_reached, r.journeys_excluded) for r in c2] == [(0, 1), (0, 0), (0, 0)]
+    assert [r.overall_conversion_rate for r in c2] == [None, None, None]
+    assert c2[0].step_conversion_rate is None
+
+
+def test_aggregates_group_by_the_attributed_campaign() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}]", extra="    attribution: last_touch\n"
+    )
+    events = [ev("e1", "a", 0), ev("e2", "b", 10, platform="meta", campaign_id="m2")]
+    rows = aggregate_stages(journeys_of(events, f), f, {("meta", "m2", date(2024, 3, 1)): 4.0})
+    assert {(r.platform, r.campaign_id, r.spend) for r in rows} == {("meta", "m2", 4.0)}
+
+
+def test_excluded_earlier_journeys_still_count_for_the_prior_stage_intent() -> None:
+    f = funnel(
+        "[{name: s1, events: [a]}, {name: s2, events: [b]}, {name: s3, events: [c]}]",
+        extra="    exclusions: [{name: support, events: [s], between: [s1, s2]}]\n",
+    )
+    events = [ev("e1", "a", 0), ev("x1", "s", 5), ev("e2", "b", 10), ev("e3", "a", 4000)]
+    first, second = journeys_of(events, f)
+    assert first.is_excluded
+    assert second.intent_segment == "late"  # prior stage 2 >= max(3 - 1, 2)
+
+
+STRICT_FOUR = replace(FOUR, mode="strict")
+ANY_FOUR = replace(FOUR, mode="any_order")
+
+
+@settings(max_examples=200, deadline=None)
+@given(streams=st.lists(user_streams(), min_size=1, max_size=3))
+def test_strict_is_a_prefix_of_ordered_and_any_order_goes_at_least_as_far(
+    streams: list[list[tuple[int, str]]],
+) -> None:
+    events = _as_events(streams)
+    ordered = {j.user_key: j for j in journeys_of(events, FOUR)}
+    strict = {j.user_key: j for j in journeys_of(events, STRICT_FOUR)}
+    any_order = {j.user_key: j for j in journeys_of(events, ANY_FOUR)}
+    assert ordered.keys() == strict.keys() == any_order.keys()  # one stage-1 event per user
+    for user, journey in ordered.items():
+        s = strict[user]
+        assert s.furthest_stage <= journey.furthest_stage
+        assert (
+            s.reached_event_id[: s.furthest_stage] == journey.reached_event_id[: s.furthest_stage]
+        )
+        assert any_order[user].furthest_stage >= journey.furthest_stage
