@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -152,7 +153,7 @@ class Stage:
     optional: bool = False  # a journey may skip it (never the first or the last stage)
     max_gap: timedelta | None = None  # at most this long after the previous reached stage
 
-    @property
+    @cached_property  # read per event by the reference: build once
     def matchers(self) -> tuple[Matcher, ...]:
         """The stage as OR-ed matchers with stage-level filters copied into each."""
         return _matchers(self.events, self.where)
@@ -173,7 +174,7 @@ class Exclusion:
     to_stage: int
     where: tuple[Filter, ...] = ()
 
-    @property
+    @cached_property  # read per event by the reference: build once
     def matchers(self) -> tuple[Matcher, ...]:
         """Like Stage.matchers: OR-ed entries with the exclusion-level filters copied in."""
         return _matchers(self.events, self.where)
