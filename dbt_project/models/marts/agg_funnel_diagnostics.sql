@@ -74,7 +74,7 @@ groups as (
 
 -- One row per journey and reached stage (a skipped optional stage is not reached).
 journey_stages as (
-{%- for k in range(1, max_stages + 1) %}
+    {%- for k in range(1, max_stages + 1) %}
     select
         funnel_id,
         funnel_version,
@@ -88,7 +88,7 @@ journey_stages as (
     {%- if not loop.last %}
     union all
     {%- endif %}
-{%- endfor %}
+    {%- endfor %}
 ),
 
 -- Steps (every stage but the last) with enough journeys to judge.
@@ -138,7 +138,7 @@ slowest_step as (
     where median_seconds_to_next is not null
     qualify row_number() over (
         partition by funnel_id, funnel_version, platform, campaign_id
-        order by median_seconds_to_next desc, stage_order
+        order by median_seconds_to_next desc, stage_order asc
     ) = 1
 ),
 
@@ -150,7 +150,7 @@ delay_without_filter as (
         and median_seconds_to_next >= {{ delay_seconds }}
     qualify row_number() over (
         partition by funnel_id, funnel_version, platform, campaign_id
-        order by median_seconds_to_next desc, stage_order
+        order by median_seconds_to_next desc, stage_order asc
     ) = 1
 ),
 
@@ -193,7 +193,7 @@ reference_micro as (
             groups.funnel_id = funnels.funnel_id
             and groups.funnel_version = funnels.funnel_version
     where funnels.funnel_kind = 'micro' and groups.platform = '(all)'
-    qualify row_number() over (order by funnels.is_primary desc, funnels.funnel_id) = 1
+    qualify row_number() over (order by funnels.is_primary desc, funnels.funnel_id asc) = 1
 ),
 
 direct_vs_micro as (
@@ -243,10 +243,11 @@ findings as (
         largest_dropoff.stage_order is not null as is_flagged,
         case
             when largest_dropoff.stage_order is not null
-                then {{ percent_text('largest_dropoff.dropoff_share') }} || ' of '
-                || {{ count_text('largest_dropoff.journeys_reached') }}
-                || ' journeys that reached ' || largest_dropoff.stage_name
-                || ' stopped there, before ' || largest_dropoff.next_stage_name
+                then
+                    {{ percent_text('largest_dropoff.dropoff_share') }} || ' of '
+                    || {{ count_text('largest_dropoff.journeys_reached') }}
+                    || ' journeys that reached ' || largest_dropoff.stage_name
+                    || ' stopped there, before ' || largest_dropoff.next_stage_name
             else 'no step reached by at least {{ min_journeys }} journeys yet'
         end as evidence,
         groups.is_final
@@ -276,11 +277,14 @@ findings as (
         slowest_step.stage_order is not null as is_flagged,
         case
             when slowest_step.stage_order is not null
-                then 'from ' || slowest_step.stage_name || ', the next stage took a median of '
-                || {{ duration_text('slowest_step.median_seconds_to_next') }}
-                || ' (' || {{ count_text('slowest_step.journeys_advanced') }} || ' of '
-                || {{ count_text('slowest_step.journeys_reached') }} || ' journeys went on)'
-            else 'no timing yet: no step reached by at least {{ min_journeys }} journeys had one go on'
+                then
+                    'from ' || slowest_step.stage_name || ', the next stage took a median of '
+                    || {{ duration_text('slowest_step.median_seconds_to_next') }}
+                    || ' (' || {{ count_text('slowest_step.journeys_advanced') }} || ' of '
+                    || {{ count_text('slowest_step.journeys_reached') }} || ' journeys went on)'
+            else
+                'no timing yet: no step reached by at least {{ min_journeys }} journeys'
+                || ' had one go on'
         end as evidence,
         groups.is_final
     from groups
@@ -309,13 +313,15 @@ findings as (
         delay_without_filter.stage_order is not null as is_flagged,
         case
             when delay_without_filter.stage_order is not null
-                then {{ percent_text('delay_without_filter.step_conversion_rate') }} || ' of '
-                || {{ count_text('delay_without_filter.journeys_reached') }}
-                || ' journeys that reached ' || delay_without_filter.stage_name
-                || ' went on, after a median of '
-                || {{ duration_text('delay_without_filter.median_seconds_to_next') }}
-                || ': the step delays without filtering anyone'
-            else 'no step of at least {{ min_journeys }} journeys passes '
+                then
+                    {{ percent_text('delay_without_filter.step_conversion_rate') }} || ' of '
+                    || {{ count_text('delay_without_filter.journeys_reached') }}
+                    || ' journeys that reached ' || delay_without_filter.stage_name
+                    || ' went on, after a median of '
+                    || {{ duration_text('delay_without_filter.median_seconds_to_next') }}
+                    || ': the step delays without filtering anyone'
+            else
+                'no step of at least {{ min_journeys }} journeys passes '
                 || {{ percent_text(pass_through) }} || ' or more on after a median of '
                 || {{ duration_text(delay_seconds) }} || ' or more'
         end as evidence,
@@ -352,11 +358,13 @@ findings as (
         case
             when direct_tested.micro_funnel_id is null then 'no micro funnel to compare with'
             when not direct_tested.is_measurable
-                then 'not measurable yet: fewer than {{ min_journeys }} entries on a side ('
-                || direct_tested.funnel_id || ' ' || {{ count_text('direct_tested.journeys') }}
-                || ', ' || direct_tested.micro_funnel_id || ' '
-                || {{ count_text('direct_tested.micro_journeys') }} || ')'
-            else direct_tested.funnel_id || ' converts '
+                then
+                    'not measurable yet: fewer than {{ min_journeys }} entries on a side ('
+                    || direct_tested.funnel_id || ' ' || {{ count_text('direct_tested.journeys') }}
+                    || ', ' || direct_tested.micro_funnel_id || ' '
+                    || {{ count_text('direct_tested.micro_journeys') }} || ')'
+            else
+                direct_tested.funnel_id || ' converts '
                 || {{ percent_text('direct_tested.direct_rate') }} || ' of '
                 || {{ count_text('direct_tested.journeys') }} || ' entries vs '
                 || {{ percent_text('direct_tested.micro_rate') }} || ' of '
@@ -365,9 +373,11 @@ findings as (
                 || case
                     when direct_tested.direct_rate >= direct_tested.micro_rate then 'not worse'
                     when direct_tested.p_value < {{ alpha }}
-                        then 'worse, significant (' || {{ p_value_text('direct_tested.p_value') }}
-                        || ')'
-                    else 'worse, not significant ('
+                        then
+                            'worse, significant (' || {{ p_value_text('direct_tested.p_value') }}
+                            || ')'
+                    else
+                        'worse, not significant ('
                         || {{ p_value_text('direct_tested.p_value') }} || ')'
                 end
         end as evidence,
@@ -394,10 +404,14 @@ findings as (
         case
             when groups.stalled = 0
                 then 'none of ' || {{ count_text('groups.journeys') }} || ' journeys stalled'
-            else {{ percent_text('cast(groups.stalled as double) / groups.journeys') }} || ' of '
+            else
+                {{ percent_text('cast(groups.stalled as double) / groups.journeys') }} || ' of '
                 || {{ count_text('groups.journeys') }}
                 || ' journeys stalled (the user did nothing after reaching a stage), most at '
-                || stages.stage_name || ' (' || {{ count_text('stalled_stage.stalled_here') }} || ')'
+                || stages.stage_name
+                || ' ('
+                || {{ count_text('stalled_stage.stalled_here') }}
+                || ')'
         end as evidence,
         groups.is_final
     from groups

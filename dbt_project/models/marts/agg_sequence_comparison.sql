@@ -196,6 +196,22 @@ statistics as (
     from tested
 ),
 
+-- Pieces of the verdict (wording rules in _marts_comparison.yml).
+verdict_parts as (
+    select
+        *,
+        case
+            when micro_conversion_rate > direct_conversion_rate and direct_conversion_rate > 0
+                then printf('%.1fx ', micro_conversion_rate / direct_conversion_rate)
+            when direct_conversion_rate > micro_conversion_rate and micro_conversion_rate > 0
+                then printf('%.1fx ', direct_conversion_rate / micro_conversion_rate)
+            else ''
+        end as ratio_text,
+        case when p_value < {{ alpha }} then 'significant (' else 'not significant (' end
+        || {{ p_value_text('p_value') }} || ')' as significance_text
+    from statistics
+),
+
 final as (
     select
         micro_funnel_id,
@@ -232,37 +248,26 @@ final as (
         coalesce(p_value < {{ alpha }}, false) as is_significant,
         case
             when micro_entries < {{ min_entries }} or direct_entries < {{ min_entries }}
-                then 'no difference measurable yet: fewer than {{ min_entries }} entries on a side'
-                || ' (micro ' || {{ count_text('micro_entries') }}
-                || ', direct ' || {{ count_text('direct_entries') }} || ')'
+                then
+                    'no difference measurable yet: fewer than {{ min_entries }} entries on a side'
+                    || ' (micro ' || {{ count_text('micro_entries') }}
+                    || ', direct ' || {{ count_text('direct_entries') }} || ')'
             when micro_conversion_rate = direct_conversion_rate
-                then 'no difference: both sides convert '
-                || {{ percent_text('micro_conversion_rate') }} || ' per hook'
+                then
+                    'no difference: both sides convert '
+                    || {{ percent_text('micro_conversion_rate') }} || ' per hook'
+            when micro_conversion_rate > direct_conversion_rate
+                then
+                    'micro sequence converts ' || ratio_text || 'more per hook ('
+                    || {{ percent_text('micro_conversion_rate') }} || ' vs '
+                    || {{ percent_text('direct_conversion_rate') }} || '); ' || significance_text
             else
-                case
-                    when micro_conversion_rate > direct_conversion_rate
-                        then 'micro sequence converts '
-                        || case
-                            when direct_conversion_rate > 0
-                                then printf('%.1fx ', micro_conversion_rate / direct_conversion_rate)
-                            else ''
-                        end
-                        || 'more per hook (' || {{ percent_text('micro_conversion_rate') }}
-                        || ' vs ' || {{ percent_text('direct_conversion_rate') }} || '); '
-                    else 'direct ask converts '
-                        || case
-                            when micro_conversion_rate > 0
-                                then printf('%.1fx ', direct_conversion_rate / micro_conversion_rate)
-                            else ''
-                        end
-                        || 'more per hook (' || {{ percent_text('direct_conversion_rate') }}
-                        || ' vs ' || {{ percent_text('micro_conversion_rate') }} || '); '
-                end
-                || case when p_value < {{ alpha }} then 'significant (' else 'not significant (' end
-                || {{ p_value_text('p_value') }} || ')'
+                'direct ask converts ' || ratio_text || 'more per hook ('
+                || {{ percent_text('direct_conversion_rate') }} || ' vs '
+                || {{ percent_text('micro_conversion_rate') }} || '); ' || significance_text
         end as verdict,
         is_final
-    from statistics
+    from verdict_parts
 )
 
 select * from final
