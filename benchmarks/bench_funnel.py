@@ -230,10 +230,14 @@ class OurFunnelStep:
             text = con.execute(f"explain analyze {node.compiled_code}").fetchall()[0][1]
             (out_dir / f"explain_analyze_{node.name}.txt").write_text(text, encoding="utf-8")
             operators = sorted(_operators(tree), key=lambda op: -op[0])
-            total = tree.get("latency") or sum(op[0] for op in operators)
-            print(f"\n  EXPLAIN ANALYZE {node.name}: {total:.3f} s")
+            # operator_timing adds up the threads' time, so shares are of the operators' sum
+            busy = sum(op[0] for op in operators)
+            print(
+                f"\n  EXPLAIN ANALYZE {node.name}: {tree.get('latency', 0.0):.3f} s wall,"
+                f" {busy:.3f} s in operators (all threads)"
+            )
             for seconds, name, rows, info in operators[:top]:
-                share = 100 * seconds / total if total else 0
+                share = 100 * seconds / busy if busy else 0
                 print(f"    {seconds:7.3f} s {share:5.1f}%  {name:<24} {rows:>12,} rows  {info}")
 
 
