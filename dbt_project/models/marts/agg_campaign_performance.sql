@@ -26,7 +26,9 @@ journeys as (
 ),
 
 primary_funnel as (
-    select funnel_id
+    select
+        funnel_id,
+        funnel_version
     from funnels
     where is_primary
 ),
@@ -42,8 +44,11 @@ campaign_journeys as (
         bool_and(journeys.is_final) as is_final
     from journeys
     inner join primary_funnel
-        on journeys.funnel_id = primary_funnel.funnel_id
-    where journeys.campaign_id is not null
+        on
+            journeys.funnel_id = primary_funnel.funnel_id
+            and journeys.funnel_version = primary_funnel.funnel_version
+    -- Excluded journeys are left out of every count (docs/funnels.md section 2).
+    where journeys.campaign_id is not null and not journeys.is_excluded
     group by journeys.platform, journeys.campaign_id, journeys.cohort_date, journeys.funnel_id
 ),
 
@@ -60,6 +65,7 @@ combined as (
         ad_spend.platform_conversions,
         ad_spend.platform_conversion_value,
         (select primary_funnel.funnel_id from primary_funnel) as funnel_id,
+        (select primary_funnel.funnel_version from primary_funnel) as funnel_version,
         coalesce(campaign_journeys.journeys, 0) as journeys,
         coalesce(campaign_journeys.conversions, 0) as first_party_conversions,
         campaign_journeys.is_final
@@ -84,6 +90,7 @@ final as (
         case when impressions > 0 then clicks * 1.0 / impressions end as ctr,
         case when clicks > 0 then spend / clicks end as cpc,
         funnel_id,
+        funnel_version,
         cast(journeys as bigint) as journeys,
         cast(first_party_conversions as bigint) as conversions,
         case

@@ -9,10 +9,8 @@
 
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
--- One row per journey and stage it reached: when, by which event, how long until the next
--- stage, and the engaged time spent in the stage. A stage's interval runs from reaching it
--- until reaching the next one, or until the journey ends for the furthest stage (empty for
--- the converting stage); it is half-open and counts every event of the user in it.
+-- One row per journey and stage it reached (the long form of fct_funnel_journeys): when, by
+-- which event, how long until the next reached stage, and the engaged time spent in the stage.
 with
 
 journeys as (
@@ -20,12 +18,8 @@ journeys as (
     where {{ in_reprocess_range('cohort_date') }}
 ),
 
-events as (
-    select * from {{ ref('int_events_enriched') }}
-),
-
-stages as (
-    select * from {{ ref('stg_funnels__stages') }}
+definitions as (
+    select * from {{ ref('int_funnel_definitions') }}
 ),
 
 reached as (
@@ -38,37 +32,28 @@ reached as (
         platform,
         campaign_id,
         cohort_date,
-        is_final,
         {{ k }} as stage_order,
         stage_{{ k }}_reached_at as reached_at,
         stage_{{ k }}_event_id as reached_event_id,
+        stage_{{ k }}_event_name as reached_event_name,
+        -- The next reached stage: optional stages in between may have been skipped.
         {% if k < max_stages -%}
-        stage_{{ k + 1 }}_reached_at as next_stage_reached_at,
-        case
-            when furthest_stage = {{ k }} then ended_at else stage_{{ k + 1 }}_reached_at
-        end as interval_ended_at
+        coalesce(
+            {%- for j in range(k + 1, max_stages + 1) %}
+            stage_{{ j }}_reached_at{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as next_stage_reached_at,
         {%- else -%}
         cast(null as timestamp) as next_stage_reached_at,
-        ended_at as interval_ended_at
         {%- endif %}
+        stage_{{ k }}_seconds_to_next as seconds_to_next_stage,
+        stage_{{ k }}_engaged_seconds as engaged_seconds,
+        is_excluded,
+        is_final
     from journeys
-    where furthest_stage >= {{ k }}
+    where stage_{{ k }}_reached_at is not null
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
-),
-
-engaged as (
-    select
-        reached.journey_id,
-        reached.stage_order,
-        cast(coalesce(sum(events.engagement_time_ms), 0) as double) / 1000.0 as engaged_seconds
-    from reached
-    left join events
-        on
-            reached.user_key = events.user_key
-            and events.event_at >= reached.reached_at
-            and events.event_at < reached.interval_ended_at
-    group by reached.journey_id, reached.stage_order
 ),
 
 final as (
@@ -81,25 +66,22 @@ final as (
         reached.campaign_id,
         reached.cohort_date,
         reached.stage_order,
-        stages.stage_name,
+        case reached.stage_order
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then definitions.stage_{{ k }}_name
+            {% endfor -%}
+        end as stage_name,
         reached.reached_at,
         reached.reached_event_id,
+        reached.reached_event_name,
         reached.next_stage_reached_at,
-        case
-            when reached.next_stage_reached_at is not null
-                then {{ seconds_between('reached.reached_at', 'reached.next_stage_reached_at') }}
-        end as seconds_to_next_stage,
-        engaged.engaged_seconds,
+        reached.seconds_to_next_stage,
+        reached.engaged_seconds,
+        reached.is_excluded,
         reached.is_final
     from reached
-    inner join engaged
-        on
-            reached.journey_id = engaged.journey_id
-            and reached.stage_order = engaged.stage_order
-    left join stages
-        on
-            reached.funnel_id = stages.funnel_id
-            and reached.stage_order = stages.stage_order
+    left join definitions
+        on reached.funnel_id = definitions.funnel_id
 )
 
 select * from final

@@ -9,18 +9,39 @@
 
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
--- One row per journey (DESIGN.md 6, ordered mode). Greedy earliest matching: from a stage-1
--- event, stage k is the first event after the one that reached k-1 in the user's sequence that
--- matches stage k, no later than start + window. A journey ends at conversion or when its
--- window closes; the next journey starts at the first stage-1 event after that end.
+-- One row per journey (docs/funnels.md section 2). The stages each possible start reaches come
+-- from int_funnel_journey_candidates; here the journeys are chained (the next one starts at
+-- the first stage-1 event after the previous one ended), then each gets its per-stage detail,
+-- attribution, exclusion, drop-off point and intent segment.
 with recursive
 
-stages as (
-    select * from {{ ref('stg_funnels__stages') }}
+definitions as (
+    select * from {{ ref('int_funnel_definitions') }}
 ),
 
 linked as (
     select * from {{ ref('int_funnel_journey_candidates') }}
+),
+
+funnel_sequence as (
+    select * from {{ ref('int_funnel_sequence') }}
+),
+
+events as (
+    select * from {{ ref('int_events_enriched') }}
+),
+
+exclusions as (
+    select * from {{ ref('stg_funnels__exclusions') }}
+),
+
+exclusion_hits as (
+    select * from {{ ref('int_funnel_event_matches') }}
+    where match_kind = 'exclusion'
+),
+
+intent_campaigns as (
+    select * from {{ ref('stg_funnels__intent_campaigns') }}
 ),
 
 latest_export as (
@@ -79,9 +100,18 @@ journey_chain as (
 ),
 
 -- Intent: how far the user had already gone in this funnel before this journey started.
-with_history as (
+journeys as (
     select
         journey_chain.*,
+        md5(
+            journey_chain.funnel_id || '|' || journey_chain.user_key
+            || '|' || journey_chain.start_event_id
+        ) as journey_id,
+        case journey_chain.furthest_stage
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then journey_chain.stage_{{ k }}_reached_at
+            {% endfor -%}
+        end as furthest_reached_at,
         greatest(
             coalesce(kept_journeys.prior_furthest_stage, 0),
             coalesce(
@@ -100,52 +130,282 @@ with_history as (
             and journey_chain.user_key = kept_journeys.user_key
 ),
 
+-- Long form: one row per journey and reached stage, with the event that reached it.
+reached_stage_sequences as (
+    {% for k in range(1, max_stages + 1) -%}
+    select
+        journey_id,
+        funnel_id,
+        user_key,
+        ended_at,
+        {{ k }} as stage_order,
+        stage_{{ k }}_sequence as sequence_number,
+        stage_{{ k }}_reached_at as reached_at
+    from journeys
+    where stage_{{ k }}_sequence is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+reached_stages as (
+    select
+        reached_stage_sequences.*,
+        funnel_sequence.event_id,
+        funnel_sequence.event_name,
+        funnel_sequence.platform,
+        funnel_sequence.campaign_id,
+        -- The next reached stage (optional stages may have been skipped).
+        lead(reached_stage_sequences.reached_at) over (
+            partition by reached_stage_sequences.journey_id
+            order by reached_stage_sequences.stage_order
+        ) as next_reached_at
+    from reached_stage_sequences
+    inner join funnel_sequence
+        on
+            reached_stage_sequences.funnel_id = funnel_sequence.funnel_id
+            and reached_stage_sequences.user_key = funnel_sequence.user_key
+            and reached_stage_sequences.sequence_number = funnel_sequence.sequence_number
+),
+
+-- Engaged time in a stage: every event of the user from reaching it until the next reached
+-- stage (or the journey end for the furthest stage), half-open.
+stage_engagement as (
+    select
+        reached_stages.journey_id,
+        reached_stages.stage_order,
+        cast(coalesce(sum(events.engagement_time_ms), 0) as double) / 1000.0 as engaged_seconds
+    from reached_stages
+    left join events
+        on
+            reached_stages.user_key = events.user_key
+            and events.event_at >= reached_stages.reached_at
+            and events.event_at < coalesce(reached_stages.next_reached_at, reached_stages.ended_at)
+    group by reached_stages.journey_id, reached_stages.stage_order
+),
+
+stage_details as (
+    select
+        {% for k in range(1, max_stages + 1) -%}
+        max(reached_stages.event_id) filter (where reached_stages.stage_order = {{ k }})
+            as stage_{{ k }}_event_id,
+        max(reached_stages.event_name) filter (where reached_stages.stage_order = {{ k }})
+            as stage_{{ k }}_event_name,
+        max(
+            {{ seconds_between('reached_stages.reached_at', 'reached_stages.next_reached_at') }}
+        ) filter (where reached_stages.stage_order = {{ k }}) as stage_{{ k }}_seconds_to_next,
+        max(stage_engagement.engaged_seconds) filter (where reached_stages.stage_order = {{ k }})
+            as stage_{{ k }}_engaged_seconds,
+        {% endfor -%}
+        reached_stages.journey_id
+    from reached_stages
+    inner join stage_engagement
+        on
+            reached_stages.journey_id = stage_engagement.journey_id
+            and reached_stages.stage_order = stage_engagement.stage_order
+    group by reached_stages.journey_id
+),
+
+-- The user's events during the journey: the last touch and the drop-off point.
+journey_activity as (
+    select
+        journeys.journey_id,
+        max(
+            struct_pack(
+                event_at := events.event_at,
+                event_id := events.event_id,
+                platform := events.platform,
+                campaign_id := events.campaign_id
+            )
+        ) filter (where events.campaign_id is not null) as last_touch,
+        max(
+            struct_pack(
+                event_at := events.event_at,
+                event_id := events.event_id,
+                event_name := events.event_name
+            )
+        ) filter (where events.event_at >= journeys.furthest_reached_at) as last_event,
+        count(*) filter (where events.event_at > journeys.furthest_reached_at) as events_after
+    from journeys
+    inner join events
+        on
+            journeys.user_key = events.user_key
+            and events.event_at >= journeys.started_at
+            and events.event_at <= journeys.ended_at
+    group by journeys.journey_id
+),
+
+-- Exclusions: an exclusion event between reaching `from` and reaching `to` (or the end).
+exclusion_windows as (
+    select
+        journeys.journey_id,
+        journeys.funnel_id,
+        journeys.user_key,
+        exclusions.exclusion_order,
+        exclusions.exclusion_name,
+        from_stage.reached_at as from_at,
+        coalesce(to_stage.reached_at, journeys.ended_at) as until_at
+    from journeys
+    inner join exclusions
+        on journeys.funnel_id = exclusions.funnel_id
+    inner join reached_stages as from_stage
+        on
+            journeys.journey_id = from_stage.journey_id
+            and exclusions.from_stage_order = from_stage.stage_order
+    left join reached_stages as to_stage
+        on
+            journeys.journey_id = to_stage.journey_id
+            and exclusions.to_stage_order = to_stage.stage_order
+),
+
+journey_exclusions as (
+    select
+        exclusion_windows.journey_id,
+        min(
+            struct_pack(
+                event_at := exclusion_hits.event_at,
+                exclusion_order := exclusion_windows.exclusion_order,
+                event_id := exclusion_hits.event_id,
+                exclusion_name := exclusion_windows.exclusion_name
+            )
+        ) as first_exclusion
+    from exclusion_windows
+    inner join exclusion_hits
+        on
+            exclusion_windows.funnel_id = exclusion_hits.funnel_id
+            and exclusion_windows.user_key = exclusion_hits.user_key
+            and exclusion_windows.exclusion_order = exclusion_hits.target_order
+            and exclusion_hits.event_at >= exclusion_windows.from_at
+            and exclusion_hits.event_at < exclusion_windows.until_at
+    group by exclusion_windows.journey_id
+),
+
+attributed as (
+    select
+        journeys.*,
+        case
+            when
+                journeys.attribution_model = 'last_touch'
+                and journey_activity.last_touch is not null
+                then struct_extract(journey_activity.last_touch, 'platform')
+            when journeys.attribution_model = 'stage' and attribution_stage.campaign_id is not null
+                then attribution_stage.platform
+            else journeys.entry_platform
+        end as platform,
+        case
+            when
+                journeys.attribution_model = 'last_touch'
+                and journey_activity.last_touch is not null
+                then struct_extract(journey_activity.last_touch, 'campaign_id')
+            when journeys.attribution_model = 'stage' and attribution_stage.campaign_id is not null
+                then attribution_stage.campaign_id
+            else journeys.entry_campaign_id
+        end as campaign_id,
+        -- Drop-off point: only for journeys that did not convert.
+        case
+            when not journeys.is_converted
+                then struct_extract(journey_activity.last_event, 'event_id')
+        end as dropoff_event_id,
+        case
+            when not journeys.is_converted
+                then struct_extract(journey_activity.last_event, 'event_name')
+        end as dropoff_event_name,
+        case
+            when not journeys.is_converted
+                then struct_extract(journey_activity.last_event, 'event_at')
+        end as dropoff_at,
+        coalesce(journey_activity.events_after, 0) as events_after,
+        journey_exclusions.first_exclusion
+    from journeys
+    left join journey_activity
+        on journeys.journey_id = journey_activity.journey_id
+    left join reached_stages as attribution_stage
+        on
+            journeys.journey_id = attribution_stage.journey_id
+            and journeys.attribution_stage_order = attribution_stage.stage_order
+    left join journey_exclusions
+        on journeys.journey_id = journey_exclusions.journey_id
+),
+
+-- Intent from the campaign lists first: the attributed campaign id, else the entry's
+-- utm_campaign.
+campaign_intent as (
+    select
+        attributed.journey_id,
+        arg_min(
+            intent_campaigns.intent_segment,
+            case when intent_campaigns.campaign = attributed.campaign_id then 0 else 1 end
+        ) as intent_segment
+    from attributed
+    inner join intent_campaigns
+        on
+            attributed.funnel_id = intent_campaigns.funnel_id
+            and intent_campaigns.campaign in (attributed.campaign_id, attributed.entry_utm_campaign)
+    group by attributed.journey_id
+),
+
 final as (
     select
-        journey_chain.funnel_id,
-        journey_chain.funnel_version,
-        md5(
-            journey_chain.funnel_id || '|' || journey_chain.user_key
-            || '|' || journey_chain.start_event_id
-        ) as journey_id,
-        journey_chain.user_key,
-        journey_chain.platform,
-        journey_chain.campaign_id,
-        journey_chain.cohort_date,
-        journey_chain.started_at,
-        journey_chain.ended_at,
-        journey_chain.deadline_at,
+        attributed.funnel_id,
+        attributed.funnel_version,
+        attributed.journey_id,
+        attributed.user_key,
+        attributed.platform,
+        attributed.campaign_id,
+        attributed.entry_platform as first_touch_platform,
+        attributed.entry_campaign_id as first_touch_campaign_id,
+        attributed.attribution_model,
+        attributed.cohort_date,
+        attributed.started_at,
+        attributed.ended_at,
+        attributed.deadline_at,
         {% for k in range(1, max_stages + 1) -%}
-        journey_chain.stage_{{ k }}_reached_at,
-        journey_chain.stage_{{ k }}_event_id,
+        attributed.stage_{{ k }}_reached_at,
+        stage_details.stage_{{ k }}_event_id,
+        stage_details.stage_{{ k }}_event_name,
+        stage_details.stage_{{ k }}_seconds_to_next,
+        stage_details.stage_{{ k }}_engaged_seconds,
         {% endfor -%}
-        journey_chain.furthest_stage,
-        stages.stage_name as furthest_stage_name,
-        journey_chain.stage_count,
-        journey_chain.is_converted,
+        attributed.furthest_stage,
+        case attributed.furthest_stage
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then definitions.stage_{{ k }}_name
+            {% endfor -%}
+        end as furthest_stage_name,
+        attributed.stage_count,
+        attributed.is_converted,
         case
-            when journey_chain.is_converted
-                then {{ seconds_between('journey_chain.started_at', 'journey_chain.ended_at') }}
+            when attributed.is_converted
+                then {{ seconds_between('attributed.started_at', 'attributed.ended_at') }}
         end as seconds_to_convert,
+        attributed.first_exclusion is not null as is_excluded,
+        struct_extract(attributed.first_exclusion, 'exclusion_name') as excluded_by,
+        struct_extract(attributed.first_exclusion, 'event_id') as excluded_event_id,
+        attributed.dropoff_event_id,
+        attributed.dropoff_event_name,
+        attributed.dropoff_at,
+        not attributed.is_converted and attributed.events_after = 0 as is_stalled,
         case
-            when journey_chain.prior_furthest_stage = 0 then 'early'
-            when
-                journey_chain.prior_furthest_stage
-                >= greatest(journey_chain.stage_count - 1, 2)
-                then 'late'
-            else 'mid'
+            when campaign_intent.intent_segment is not null then campaign_intent.intent_segment
+            when attributed.prior_furthest_stage >= attributed.intent_late_from_stage then 'late'
+            when attributed.prior_furthest_stage >= attributed.intent_mid_from_stage then 'mid'
+            else 'early'
         end as intent_segment,
+        case
+            when campaign_intent.intent_segment is not null then 'campaign' else 'prior_stage'
+        end as intent_rule,
         {{ dbt.dateadd(
             'day',
-            'journey_chain.window_days + ' ~ (var('microfunnel__late_data_days') | int),
-            'journey_chain.cohort_date'
+            'attributed.window_days + ' ~ (var('microfunnel__late_data_days') | int),
+            'attributed.cohort_date'
         ) }} < latest_export.as_of_date as is_final
-    from with_history as journey_chain
+    from attributed
     cross join latest_export
-    left join stages
-        on
-            journey_chain.funnel_id = stages.funnel_id
-            and journey_chain.furthest_stage = stages.stage_order
+    inner join definitions
+        on attributed.funnel_id = definitions.funnel_id
+    left join stage_details
+        on attributed.journey_id = stage_details.journey_id
+    left join campaign_intent
+        on attributed.journey_id = campaign_intent.journey_id
 )
 
 select * from final
