@@ -162,6 +162,14 @@ def _significance(p: float, alpha: float) -> str:
     return f"{'significant' if p < alpha else 'not significant'} ({p_value_text(p)})"
 
 
+def _ratio_text(higher: float, lower: float) -> str:
+    """'2.3x ' (two decimals below 1.1, so 1.04 does not read 1.0); '' when lower is 0."""
+    if lower == 0:
+        return ""
+    ratio = higher / lower
+    return f"{ratio:.2f}x " if ratio < 1.1 else f"{ratio:.1f}x "
+
+
 def verdict(
     micro_entries: int,
     micro_conversions: int,
@@ -186,11 +194,11 @@ def verdict(
     )
     assert p is not None  # different rates on non-empty sides: the pooled rate is in (0, 1)
     if micro > direct:
-        ratio = f"{micro / direct:.1f}x " if direct > 0 else ""
+        ratio = _ratio_text(micro, direct)
         lead = f"micro sequence converts {ratio}more per hook "
         rates = f"({percent_text(micro)} vs {percent_text(direct)})"
     else:
-        ratio = f"{direct / micro:.1f}x " if micro > 0 else ""
+        ratio = _ratio_text(direct, micro)
         lead = f"direct ask converts {ratio}more per hook "
         rates = f"({percent_text(direct)} vs {percent_text(micro)})"
     return f"{lead}{rates}; {_significance(p, alpha)}"

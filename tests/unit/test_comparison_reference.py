@@ -318,7 +318,7 @@ def test_excluded_journeys_other_versions_and_spend_per_campaign_day_once(
 
 def test_verdict_wordings(sql_harness: SqlHarness, funnels: FunnelSet) -> None:
     micro, direct = funnels.by_id["micro_commitment"], funnels.by_id["direct_ask"]
-    days = [DAY1 + timedelta(days=d) for d in range(4)]
+    days = [DAY1 + timedelta(days=d) for d in range(5)]
     journeys = []
     # day 1: too few direct entries
     journeys += [journey(micro, n, day=days[0], furthest=5 if n < 5 else 1) for n in range(1200)]
@@ -332,9 +332,15 @@ def test_verdict_wordings(sql_harness: SqlHarness, funnels: FunnelSet) -> None:
     # day 4: nobody converts on the direct side
     journeys += [journey(micro, n, day=days[3], furthest=5 if n < 8 else 1) for n in range(40)]
     journeys += [journey(direct, n, day=days[3], final=False) for n in range(40)]
+    # day 5: a small lift, 42/400 vs 40/400: 1.05x, not 1.0x
+    journeys += [journey(micro, n, day=days[4], furthest=5 if n < 42 else 1) for n in range(400)]
+    journeys += [journey(direct, n, day=days[4], furthest=2 if n < 40 else 1) for n in range(400)]
     only_two = FunnelSet((micro, direct))
     con = run_marts(sql_harness, only_two, journeys, {})
     rows = {r["cohort_date"]: r for r in sql_rows(con, "agg_sequence_comparison")}
+    assert rows[days[4]]["verdict"].startswith(
+        "micro sequence converts 1.05x more per hook (10.5% vs 10.0%); not significant (p = 0."
+    )
     assert rows[days[0]]["verdict"] == (
         "no difference measurable yet: fewer than 30 entries on a side (micro 1,200, direct 12)"
     )

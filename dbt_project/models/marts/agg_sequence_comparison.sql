@@ -200,16 +200,27 @@ statistics as (
 verdict_parts as (
     select
         *,
+        -- Higher rate / lower rate; two decimals below 1.1 so that 1.04 does not read 1.0.
         case
-            when micro_conversion_rate > direct_conversion_rate and direct_conversion_rate > 0
-                then printf('%.1fx ', micro_conversion_rate / direct_conversion_rate)
-            when direct_conversion_rate > micro_conversion_rate and micro_conversion_rate > 0
-                then printf('%.1fx ', direct_conversion_rate / micro_conversion_rate)
-            else ''
-        end as ratio_text,
+            when direct_conversion_rate > 0 and micro_conversion_rate > direct_conversion_rate
+                then micro_conversion_rate / direct_conversion_rate
+            when micro_conversion_rate > 0 and direct_conversion_rate > micro_conversion_rate
+                then direct_conversion_rate / micro_conversion_rate
+        end as rate_ratio,
         case when p_value < {{ alpha }} then 'significant (' else 'not significant (' end
         || {{ p_value_text('p_value') }} || ')' as significance_text
     from statistics
+),
+
+verdict_texts as (
+    select
+        *,
+        case
+            when rate_ratio < 1.1 then printf('%.2fx ', rate_ratio)
+            when rate_ratio >= 1.1 then printf('%.1fx ', rate_ratio)
+            else ''
+        end as ratio_text
+    from verdict_parts
 ),
 
 final as (
@@ -267,7 +278,7 @@ final as (
                 || {{ percent_text('micro_conversion_rate') }} || '); ' || significance_text
         end as verdict,
         is_final
-    from verdict_parts
+    from verdict_texts
 )
 
 select * from final
