@@ -104,6 +104,11 @@ candidates_{{ s }} as (
 chosen_{{ s }} as (
     select
         *,
+        least(
+            {%- for m in range(2, max_stages + 1) %}
+            candidate_sequence_{{ m }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as chosen_sequence,
         case least(
             {%- for m in range(2, max_stages + 1) %}
             candidate_sequence_{{ m }}{% if not loop.last %},{% endif %}
@@ -122,11 +127,7 @@ walk_{{ s }} as (
         chosen_{{ s }}.{{ column }},
         {% endfor -%}
         chosen_{{ s }}.chosen_stage as anchor_stage,
-        case chosen_{{ s }}.chosen_stage
-            {% for m in range(2, max_stages + 1) -%}
-            when {{ m }} then chosen_{{ s }}.anchor_next_sequence_{{ m }}
-            {% endfor -%}
-        end as anchor_sequence,
+        chosen_{{ s }}.chosen_sequence as anchor_sequence,
         case chosen_{{ s }}.chosen_stage
             {% for m in range(2, max_stages + 1) -%}
             when {{ m }} then chosen_{{ s }}.anchor_next_at_{{ m }}
@@ -138,8 +139,7 @@ walk_{{ s }} as (
         chosen_{{ s }}.stage_1_reached_at,
         {% for k in range(2, max_stages + 1) -%}
         case
-            when chosen_{{ s }}.chosen_stage = {{ k }}
-                then chosen_{{ s }}.anchor_next_sequence_{{ k }}
+            when chosen_{{ s }}.chosen_stage = {{ k }} then chosen_{{ s }}.chosen_sequence
             else chosen_{{ s }}.stage_{{ k }}_sequence
         end as stage_{{ k }}_sequence,
         case
@@ -164,12 +164,7 @@ walk_{{ s }} as (
         on
             chosen_{{ s }}.funnel_id = anchor_row.funnel_id
             and chosen_{{ s }}.user_key = anchor_row.user_key
-            and chosen_{{ s }}.chosen_stage is not null
-            and anchor_row.sequence_number = case chosen_{{ s }}.chosen_stage
-                {% for m in range(2, max_stages + 1) -%}
-                when {{ m }} then chosen_{{ s }}.anchor_next_sequence_{{ m }}
-                {% endfor -%}
-            end
+            and chosen_{{ s }}.chosen_sequence = anchor_row.sequence_number
     {%- endif %}
 ),
 {% endfor %}
