@@ -23,9 +23,10 @@ import pyarrow as pa
 import pytest
 
 from pipelines.lib import comparison_reference as ref
+from pipelines.lib import funnel_reference
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.funnels.model import Funnel, FunnelSet
-from tests.sql_harness import SqlHarness, spend_table
+from tests.sql_harness import SqlHarness, journey_inputs, spend_table
 from tests.sql_harness import sql_harness as sql_harness  # session fixture: the compiled project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -275,6 +276,102 @@ def test_both_marts_equal_the_reference_row_by_row(
     flagged = {(r.funnel_id, r.finding) for r in diagnostics if r.is_flagged}
     assert ("micro_commitment", "delay_without_filter") in flagged
     assert ("direct_ask", "asking_too_much_too_soon") in flagged
+    assert_same_rows(diagnostics, sql_rows(con, "agg_funnel_diagnostics"), DIAGNOSTICS_KEY)
+
+
+# --- from events: reference journeys, and the whole SQL chain ---------------------------------
+
+MICRO_CAMPAIGNS = ("spring_quiz_micro", "webinar_video_micro", "pricing_tour_micro")
+DIRECT_CAMPAIGNS = ("free_trial_direct", "summer_sale_direct", "demo_request_direct")
+
+
+# (event, chance to go on, mean seconds after the previous one)
+MICRO_STEPS = (
+    ("click", 0.7, 60),
+    ("view_item", 0.6, 900),
+    ("view_item_list", 0.9, 7200),
+    ("purchase", 0.5, 1800),
+)
+DIRECT_STEPS = (("purchase", 0.06, 300),)
+
+
+def generated_events(seed: int, users: int = 400) -> list[dict[str, Any]]:
+    """Paid visits of the default funnels' campaigns: micro visitors climb the five stages
+    (the reinforcement step passes ~90% after about two hours), direct visitors are asked to
+    buy at once; some users touch the site again after their last stage (not stalled)."""
+    rng = random.Random(seed)
+    events: list[dict[str, Any]] = []
+
+    def emit(user: str, name: str, at: datetime, campaign: str | None, **extra: Any) -> None:
+        events.append(
+            {
+                "event_id": f"e{len(events):06d}",
+                "user_key": user,
+                "event_name": name,
+                "event_at": at,
+                "event_date": at.date(),
+                "platform": "google_ads" if campaign else None,
+                "campaign_id": f"id_{campaign}" if campaign else None,
+                "utm_campaign": campaign,
+                "is_paid_touch": campaign is not None,
+                "engagement_time_ms": extra.get("engagement_time_ms"),
+                "page_url": extra.get("page_url", "/"),
+            }
+        )
+
+    for u in range(users):
+        user = f"u{u:04d}"
+        micro = rng.random() < 0.55
+        campaign = rng.choice(MICRO_CAMPAIGNS if micro else DIRECT_CAMPAIGNS)
+        at = datetime(2024, 3, 1, 8) + timedelta(minutes=rng.randrange(3 * 24 * 60))
+        emit(user, "page_view", at, campaign)
+        steps = MICRO_STEPS if micro else DIRECT_STEPS
+        for name, chance, mean_gap in steps:
+            if rng.random() >= chance:
+                break
+            at += timedelta(seconds=rng.uniform(0.5, 1.5) * mean_gap)
+            emit(user, name, at, None)
+        if rng.random() < 0.4:  # activity after the last stage reached: not stalled
+            emit(user, "user_engagement", at + timedelta(minutes=5), None, engagement_time_ms=500)
+    return events
+
+
+def test_from_events_reference_journeys_and_the_sql_chain_agree(
+    sql_harness: SqlHarness,
+) -> None:
+    funnels = load_funnels(REPO_ROOT / "funnels" / "funnels.yml")
+    events = generated_events(seed=5)
+    as_of = date(2024, 3, 20)
+    journeys = []
+    for funnel in funnels.funnels:
+        journeys += funnel_reference.compute_journeys(events, funnel, as_of=as_of, late_data_days=3)
+    rng = random.Random(5)
+    spend = {
+        ("google_ads", f"id_{c}", DAY1 + timedelta(days=d)): round(rng.uniform(20, 200), 2)
+        for c in MICRO_CAMPAIGNS + DIRECT_CAMPAIGNS
+        for d in range(4)
+    }
+    comparison = ref.sequence_comparison(journeys, funnels.funnels, spend)
+    diagnostics = ref.funnel_diagnostics(journeys, funnels.funnels)
+    overall = next(r for r in comparison if r.cohort_grain == "all")
+    assert overall.micro_entries > 150 and overall.direct_entries > 150
+    assert overall.verdict.startswith("micro sequence converts")
+    assert overall.is_significant and overall.micro_cost_per_conversion is not None
+    flagged = {(r.funnel_id, r.platform, r.finding) for r in diagnostics if r.is_flagged}
+    assert ("micro_commitment", ref.ALL, "delay_without_filter") in flagged
+    assert ("direct_ask", ref.ALL, "asking_too_much_too_soon") in flagged
+
+    # The marts on a fct built from the reference journeys ...
+    con = run_marts(sql_harness, funnels, journeys, spend)
+    assert_same_rows(comparison, sql_rows(con, "agg_sequence_comparison"), COMPARISON_KEY)
+    assert_same_rows(diagnostics, sql_rows(con, "agg_funnel_diagnostics"), DIAGNOSTICS_KEY)
+    # ... and the whole SQL chain from the events.
+    con = sql_harness.run(
+        journey_inputs(events, as_of=as_of, spend_by_campaign_day=spend),
+        ["agg_sequence_comparison", "agg_funnel_diagnostics"],
+        funnels=funnels,
+    )
+    assert_same_rows(comparison, sql_rows(con, "agg_sequence_comparison"), COMPARISON_KEY)
     assert_same_rows(diagnostics, sql_rows(con, "agg_funnel_diagnostics"), DIAGNOSTICS_KEY)
 
 
