@@ -16,7 +16,7 @@ the deepest ever reached, over all chains.
 Domain (both modes):
 
 1. The funnel has no optional stages, no `max_gap` and no `campaigns` (windowFunnel has no such
-   notions). Exclusions may be present: they never change `furthest_stage`.
+   notions). Exclusions do not change `furthest_stage` (docs/funnels.md; not exercised here).
 2. Every event matches at most one stage (the stage conditions are disjoint). ClickHouse adds an
    event matching several conditions once per condition and, at one timestamp, handles them in
    ascending condition order, so one event can advance several levels; in ours an event
@@ -32,10 +32,10 @@ Domain (both modes):
 6. Events before the user's first stage-1 event (of stages 2..N, at any time) are allowed:
    both ignore them.
 7. No stage-1 event after the first stage-1 event's deadline (entry + window), unless the first
-   journey converted before it: ClickHouse would start a new chain there and keep the deepest
-   level of any chain, ours starts a second journey (compare its `max(furthest_stage)` then).
-   After a conversion anything may follow: ClickHouse has reached its last level, our first
-   journey has ended.
+   journey converted before it: ClickHouse would start a new chain there and report the deepest
+   level of any chain, where ours starts a second journey. After a conversion anything may
+   follow: ClickHouse has reached its last level, our first journey has ended (later journeys
+   of ours are not part of the comparison).
 
 `ordered` additionally:
 
