@@ -130,7 +130,7 @@ class Stream:
 def user_events(
     draw: st.DrawFn,
     user: str,
-    guide: tuple[tuple[str, ...], ...] | None = None,
+    guide: Guide | None = None,
     *,
     max_slot: int = 48,
     base_at: datetime = BASE_AT,
@@ -140,9 +140,10 @@ def user_events(
     few with a sub-second or one-second offset, mostly one touch per user (like a real visit)
     with occasional switches so last-touch attribution has something to pick.
 
-    With a `guide` (the event names of each stage of a funnel), the user mostly walks the
-    stages in order with short steps, so journeys go deep and convert; otherwise names and
-    times are uniform. `event_date` is the date in `timezone` (UTC when None)."""
+    With a `guide` (a funnel's stage event names, gaps and window), the user mostly walks the
+    stages in order with short steps, so journeys go deep and convert, and often steps exactly
+    onto the next stage's max_gap or the window's end; otherwise names and times are
+    uniform. `event_date` is the date in `timezone` (UTC when None)."""
     count = draw(st.integers(1, 14))
     start_day = draw(st.integers(0, 2))
     base = base_at + timedelta(days=start_day)
@@ -151,19 +152,34 @@ def user_events(
     ids = draw(st.permutations(range(count)))  # ids in no relation to time: ties by event_id
     events = []
     stage = 0
-    slot = draw(st.integers(0, max_slot // 4))
+    # A precise walker hits every stage in turn: boundaries then decide deep stages too.
+    precise = guide is not None and draw(st.integers(0, 2)) == 0
+    slot = entry_slot = draw(st.integers(0, max_slot // 4))
     for i in range(count):
         if guide is None:
             name = draw(st.sampled_from(EVENT_NAMES))
             slot = draw(st.integers(0, max_slot))
         else:
-            if draw(st.integers(0, 3)) == 0:  # noise: any name, stage stays
+            steps: tuple[Any, ...] = (0, 0, 1, 1, 2, 3, 6, 12, "gap", "gap+1", "deadline")
+            if precise and stage == len(guide.names) - 1:  # the last stage: on the boundaries
+                steps = ("deadline", "deadline", "gap", 1)
+            step = draw(st.sampled_from(steps))
+            if step == "deadline":  # exactly at the end of the window of the last entry
+                slot = max(slot, entry_slot + guide.window_slots)
+            elif isinstance(step, str):
+                gap = guide.gap_slots[stage] or 1
+                slot += gap + (step == "gap+1")
+            else:
+                slot += step
+            if not precise and draw(st.integers(0, 3)) == 0:  # noise: any name, stage stays
                 name = draw(st.sampled_from(EVENT_NAMES))
             else:
-                name = draw(st.sampled_from(guide[stage]))
-                stage = (stage + draw(st.sampled_from((0, 1, 1, 1, 2)))) % len(guide)
-            slot += draw(st.sampled_from((0, 0, 1, 1, 2, 3, 6, 12)))
-        offset = draw(st.sampled_from((0, 0, 0, 0, 0, 1_000_000, 500_000)))
+                if stage == 0:
+                    entry_slot = slot
+                name = draw(st.sampled_from(guide.names[stage]))
+                advance = 1 if precise else draw(st.sampled_from((0, 1, 1, 1, 2)))
+                stage = (stage + advance) % len(guide.names)
+        offset = draw(st.sampled_from((0,) * 10 + (1_000_000, 500_000)))
         touch = draw(st.integers(0, len(TOUCHES) - 1)) if draw(st.booleans()) else main_touch
         attributes = draw(st.integers(0, len(ATTRIBUTES) - 1))
         at = base + slot * GRID + timedelta(microseconds=offset)
@@ -179,10 +195,26 @@ def local_date(at: datetime, zone: ZoneInfo) -> date:
     return at.replace(tzinfo=UTC).astimezone(zone).date()
 
 
-def stage_guides(funnel_set: FunnelSet) -> list[tuple[tuple[str, ...], ...]]:
-    """Per funnel, the event names of each stage (what a guided user walks through)."""
+@dataclass(frozen=True)
+class Guide:
+    """What a guided user walks: per stage its event names and max_gap (in grid slots)."""
+
+    names: tuple[tuple[str, ...], ...]
+    gap_slots: tuple[int | None, ...]
+    window_slots: int
+
+
+def stage_guides(funnel_set: FunnelSet) -> list[Guide]:
+    """One guide per funnel of the set."""
     return [
-        tuple(tuple(sorted({e.name for e in stage.events})) for stage in funnel.stages)
+        Guide(
+            names=tuple(tuple(sorted({e.name for e in stage.events})) for stage in funnel.stages),
+            gap_slots=tuple(
+                None if getattr(stage, "max_gap", None) is None else int(stage.max_gap / GRID)  # type: ignore[attr-defined]
+                for stage in funnel.stages
+            ),
+            window_slots=int(funnel.window / GRID),
+        )
         for funnel in funnel_set.funnels
     ]
 
@@ -337,7 +369,7 @@ def funnel_definition(
             stage["where"] = [draw(filters())]
         if options.optional_stages and 1 < k < n and draw(st.booleans()):
             stage["optional"] = True
-        if options.gaps and mode != "any_order" and k > 1 and draw(st.integers(0, 2)) == 0:
+        if options.gaps and mode != "any_order" and k > 1 and draw(st.booleans()):
             allowed = [g for g, minutes in GAPS.items() if minutes <= WINDOWS[window]]
             stage["max_gap"] = draw(st.sampled_from(sorted(allowed)))
         stages.append(stage)

@@ -50,6 +50,21 @@ def check_case(case: Case, harness: SqlHarness, stats: Counter[str], label: str)
     local["examples"] += 1
     local["converted journeys"] += sum(j.is_converted for j in reference)
     local["journeys with several per user"] += len(reference) - len({j.user_key for j in reference})
+    # How much of the rule book the examples exercised (a silent generator would show zeros).
+    local["excluded journeys"] += sum(j.is_excluded for j in reference)
+    local["journeys attributed away from the entry"] += sum(
+        (j.platform, j.campaign_id) != (j.first_touch_platform, j.first_touch_campaign_id)
+        for j in reference
+    )
+    local["journeys with intent from a campaign"] += sum(
+        j.intent_rule == "campaign" for j in reference
+    )
+    local["journeys with late intent"] += sum(j.intent_segment == "late" for j in reference)
+    local["stalled journeys"] += sum(j.is_stalled for j in reference)
+    local["journeys that skipped an optional stage"] += sum(
+        any(at is None for at in j.reached_at[: j.furthest_stage]) for j in reference
+    )
+    local["final journeys"] += sum(j.is_final for j in reference)
     for key, value in local.items():
         if key.startswith("interface column missing"):
             stats[key] = 1
