@@ -9,6 +9,7 @@ its run, so tests never see a later state.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -30,7 +31,7 @@ from psycopg import sql
 from pipelines.lib import funnel_reference
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.generator import ga4_path, generate_exports
-from pipelines.lib.settings import Settings
+from pipelines.lib.settings import DEFAULT_FUNNELS_FILE, ENV_FUNNELS_FILE, Settings
 from pipelines.runner import (
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
@@ -56,6 +57,108 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-6
 
 PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
+
+# The three-day workspace runs the repository's funnels plus these, so the real job is compared
+# with the reference in every mode and option of docs/funnels.md sections 2-4 (strict, any_order,
+# optional stages, max_gap, exclusions, last-touch and stage attribution, intent overrides).
+EXTRA_FUNNELS = """
+  - id: strict_steps
+    version: 1
+    label: Strict sequence (first visits only)
+    kind: micro
+    mode: strict
+    window: 1d
+    stages:
+      - name: hook
+        events: [session_start]
+      - name: landing
+        events: [first_visit]
+      - name: action
+        events: [click, quiz_answer, scroll, select_content, video_start]
+      - name: engaged
+        optional: true
+        events: [user_engagement, video_progress]
+      - name: conversion
+        events: [view_item_list, view_item, generate_lead, purchase]
+    exclusions:
+      - name: wishlisted
+        events: [add_to_wishlist]
+        between: [action, conversion]
+
+  - id: any_order_mix
+    version: 3
+    label: Any order
+    kind: micro
+    mode: any_order
+    window: 3d
+    attribution: last_touch
+    stages:
+      - name: hook
+        events: [session_start]
+      - name: quiz
+        optional: true
+        events: [quiz_answer]
+      - name: video
+        events: [video_progress, video_start, scroll]
+      - name: browse
+        optional: true
+        events: [view_item, view_item_list, user_engagement]
+      - name: conversion
+        events: [purchase, sign_up, generate_lead, begin_checkout]
+    exclusions:
+      - name: paid
+        events: [add_payment_info]
+        between: [hook, conversion]
+      - name: clicked
+        events: [{name: click, where: [{field: engagement_time_ms, op: gte, value: 3000}]}]
+        between: [video, conversion]
+    intent:
+      mid_from_stage: video
+      late_from_stage: browse
+      campaigns:
+        late: [spring_quiz_micro]
+        early: ['21543870014']
+
+  - id: gaps_optional
+    version: 1
+    label: Gaps and optional stages
+    kind: direct
+    mode: ordered
+    window: 2d
+    attribution: {stage: first_action}
+    stages:
+      - name: hook
+        events: [page_view, session_start]
+      - name: first_action
+        events: [click, quiz_answer, scroll, first_visit]
+        max_gap: 30m
+      - name: engagement
+        optional: true
+        events:
+          - video_complete
+          - {name: user_engagement, where: [{field: engagement_time_ms, op: gte, value: 10000}]}
+      - name: deep
+        optional: true
+        max_gap: 1h
+        events: [video_progress, view_item]
+      - name: reinforcement
+        events: [view_item_list, add_to_wishlist, user_engagement, page_view]
+        max_gap: 2h
+      - name: conversion
+        events: [purchase, sign_up, generate_lead, begin_checkout]
+        max_gap: 1d
+    exclusions:
+      - name: checkout_first
+        events: [add_payment_info]
+        between: [first_action, conversion]
+      - name: scrolled
+        events: [scroll]
+        where: [{field: platform, op: not_null}]
+        between: [hook, first_action]
+    intent:
+      mid_from_stage: first_action
+      late_from_stage: reinforcement
+"""
 
 
 # --- reading what a user reads --------------------------------------------------------------
@@ -287,6 +390,7 @@ class FirstRun:
     ad_spend: Table
     lake_as_of: date
     journeys: Table
+    journey_stages: Table
     stages: Table
     events_lake: dict[date, Counter[str]]
     quarantine_lake: dict[date, Counter[str]]
@@ -303,11 +407,16 @@ def workspace(
     tmp_path_factory: pytest.TempPathFactory, pipeline_environment: PipelineEnvironment
 ) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("three_days")
+    funnels_file = root / "funnels.yml"
+    funnels_file.write_text(DEFAULT_FUNNELS_FILE.read_text(encoding="utf-8") + EXTRA_FUNNELS)
     # START is the partitions start, so the first run rebuilds everything (a full build).
     with (
-        pipeline_environment(root / "home", START) as settings,
+        pipeline_environment(root / "home", START),
+        pytest.MonkeyPatch.context() as mp,
         dagster_instance_in(root / "dagster") as instance,
     ):
+        mp.setenv(ENV_FUNNELS_FILE, str(funnels_file))
+        settings = Settings.from_env()
         generate_exports(settings.landing_dir, START, END, events_per_day=EVENTS_PER_DAY, seed=SEED)
         yield Workspace(settings, instance)
 
@@ -333,6 +442,7 @@ def first_run(workspace: Workspace) -> FirstRun:
         ad_spend=read_table(settings.duckdb_path, "int_ad_spend_daily"),
         lake_as_of=row[0],
         journeys=read_table(settings.duckdb_path, "fct_funnel_journeys"),
+        journey_stages=read_table(settings.duckdb_path, "fct_funnel_journey_stages"),
         stages=read_table(settings.duckdb_path, "agg_funnel_stages_daily"),
         events_lake={day: lake_rows_by_file(settings, "events", day) for day in days},
         quarantine_lake={
@@ -485,10 +595,17 @@ def test_stage_aggregates_equal_the_python_reference_row_by_row(
             row = dict(vars(ref))
             row["platform"] = ref.platform if ref.platform is not None else "organic"
             row["campaign_id"] = ref.campaign_id if ref.campaign_id is not None else "(none)"
-            key = (row["funnel_id"], row["cohort_date"], row["platform"], row["campaign_id"])
-            expected[(*key, row["stage_order"])] = row
+            key = (row["funnel_id"], row["funnel_version"], row["cohort_date"], row["platform"])
+            expected[(*key, row["campaign_id"], row["stage_order"])] = row
     actual = {
-        (r["funnel_id"], r["cohort_date"], r["platform"], r["campaign_id"], r["stage_order"]): r
+        (
+            r["funnel_id"],
+            r["funnel_version"],
+            r["cohort_date"],
+            r["platform"],
+            r["campaign_id"],
+            r["stage_order"],
+        ): r
         for r in first_run.stages.dicts()
     }
     assert len(expected) > 50, "too few reference rows for a meaningful comparison"
@@ -498,41 +615,90 @@ def test_stage_aggregates_equal_the_python_reference_row_by_row(
     assert not differing, f"{len(differing)} rows differ, e.g. {list(differing.items())[:3]}"
 
 
+PER_STAGE_COLUMNS = {
+    "reached_at": "stage_{}_reached_at",
+    "reached_event_id": "stage_{}_event_id",
+    "reached_event_name": "stage_{}_event_name",
+    "seconds_to_next": "stage_{}_seconds_to_next",
+    "engaged_seconds": "stage_{}_engaged_seconds",
+}
+
+
+def journey_row(journey: funnel_reference.Journey) -> dict[str, Any]:
+    """A reference journey as a fct_funnel_journeys row: every field, per-stage tuples wide."""
+    row: dict[str, Any] = {}
+    for field in dataclasses.fields(journey):
+        value = getattr(journey, field.name)
+        if field.name in PER_STAGE_COLUMNS:
+            for k, item in enumerate(value, start=1):
+                row[PER_STAGE_COLUMNS[field.name].format(k)] = item
+        else:
+            row[field.name] = value
+    return row
+
+
 def test_journeys_equal_the_python_reference_journey_by_journey(
     workspace: Workspace, first_run: FirstRun
 ) -> None:
     assert first_run.outcome.succeeded, first_run.outcome.failures
-    expected = {}
-    for journey in reference_journeys(workspace, first_run):
-        row = {
-            "funnel_id": journey.funnel_id,
-            "user_key": journey.user_key,
-            "platform": journey.platform,
-            "campaign_id": journey.campaign_id,
-            "cohort_date": journey.cohort_date,
-            "started_at": journey.started_at,
-            "ended_at": journey.ended_at,
-            "furthest_stage": journey.furthest_stage,
-            "is_converted": journey.is_converted,
-            "seconds_to_convert": journey.seconds_to_convert,
-            "is_final": journey.is_final,
-        }
-        for k, (at, event_id) in enumerate(
-            zip(journey.reached_at, journey.reached_event_id, strict=True), start=1
-        ):
-            row[f"stage_{k}_reached_at"] = at
-            row[f"stage_{k}_event_id"] = event_id
-        expected[journey.journey_id] = row
+    reference = reference_journeys(workspace, first_run)
+    expected = {journey.journey_id: journey_row(journey) for journey in reference}
     actual = {row["journey_id"]: row for row in first_run.journeys.dicts()}
     assert len(expected) > 100, "too few reference journeys for a meaningful comparison"
+    # Every mode and option of the workspace's funnels is exercised, not just present.
+    by_funnel = Counter(j.funnel_id for j in reference)
+    assert all(by_funnel[f] > 50 for f in ("strict_steps", "any_order_mix", "gaps_optional"))
+    assert any(j.is_excluded for j in reference if j.funnel_id == "any_order_mix")
+    assert any(j.is_converted for j in reference if j.funnel_id == "strict_steps")
+    assert any(j.intent_rule == "campaign" for j in reference)
+    assert any(
+        j.reached_at[2] is None and j.furthest_stage > 3
+        for j in reference
+        if j.funnel_id == "gaps_optional"
+    ), "no journey skipped an optional stage"
+    assert any(j.is_stalled for j in reference)
     missing = expected.keys() - actual.keys()
     extra = actual.keys() - expected.keys()
     assert not missing and not extra, (
         f"{len(missing)} reference journeys missing from the mart, {len(extra)} extra"
     )
+    assert set(next(iter(expected.values()))) <= set(first_run.journeys.columns)
     differing = {jid: mismatches(row, actual[jid]) for jid, row in expected.items()}
     differing = {jid: diff for jid, diff in differing.items() if diff}
     assert not differing, f"{len(differing)} journeys differ, e.g. {list(differing.items())[:3]}"
+
+
+def test_journey_stages_are_the_reached_stages_of_the_reference_journeys(
+    workspace: Workspace, first_run: FirstRun
+) -> None:
+    assert first_run.outcome.succeeded, first_run.outcome.failures
+    funnels = {funnel.id: funnel for funnel in load_funnels(workspace.settings.funnels_file)}
+    expected = {}
+    for journey in reference_journeys(workspace, first_run):
+        reached = [k for k in range(1, len(journey.reached_at) + 1) if journey.reached(k)]
+        for k, next_k in zip(reached, [*reached[1:], None], strict=True):
+            expected[(journey.journey_id, k)] = {
+                "funnel_id": journey.funnel_id,
+                "funnel_version": journey.funnel_version,
+                "user_key": journey.user_key,
+                "platform": journey.platform,
+                "campaign_id": journey.campaign_id,
+                "cohort_date": journey.cohort_date,
+                "stage_name": funnels[journey.funnel_id].stage(k).name,
+                "reached_at": journey.reached(k),
+                "reached_event_id": journey.reached_event_id[k - 1],
+                "reached_event_name": journey.reached_event_name[k - 1],
+                "next_stage_reached_at": journey.reached(next_k) if next_k else None,
+                "seconds_to_next_stage": journey.seconds_to_next[k - 1],
+                "engaged_seconds": journey.engaged_seconds[k - 1],
+                "is_excluded": journey.is_excluded,
+                "is_final": journey.is_final,
+            }
+    actual = {(r["journey_id"], r["stage_order"]): r for r in first_run.journey_stages.dicts()}
+    assert sorted(actual, key=repr) == sorted(expected, key=repr)
+    differing = {key: mismatches(row, actual[key]) for key, row in expected.items()}
+    differing = {key: diff for key, diff in differing.items() if diff}
+    assert not differing, f"{len(differing)} rows differ, e.g. {list(differing.items())[:3]}"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
