@@ -17,8 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.property.compare import Case, compare_journeys, compare_stage_rows
-from tests.property.strategies import Options, funnel_sets, streams
+from pipelines.lib.funnels.loader import parse_funnels
+from tests.property.compare import (
+    INTERFACE_COLUMNS,
+    Case,
+    compare_journeys,
+    compare_stage_rows,
+    reference_row,
+)
+from tests.property.strategies import BASE_AT, Options, funnel_sets, make_event, streams
 from tests.sql_harness import SqlHarness, journey_inputs
 
 TARGETS = ["fct_funnel_journeys", "agg_funnel_stages_daily"]
@@ -108,3 +115,21 @@ def test_journeys_with_every_option_match_reference(
     """max_gap, optional stages, exclusions, attribution models and intent overrides."""
     case = data.draw(cases(mode, Options.all()), label="case")
     check_case(case, sql_harness, comparison_stats, f"{mode} + options")
+
+
+def test_every_interface_column_is_on_both_sides(sql_harness: SqlHarness) -> None:
+    """The comparisons above check the columns both sides have: none may silently go missing."""
+    funnel_set = parse_funnels(
+        "funnels:\n  - id: f1\n    kind: micro\n    stages:\n"
+        "      - {name: s1, events: [a]}\n      - {name: s2, events: [b]}\n",
+        "interface.yml",
+    )
+    events = [make_event("u1", f"e{i}", name, BASE_AT, 2, 0) for i, name in enumerate("ab")]
+    case = Case("", funnel_set, events, BASE_AT.date(), {})
+    reference = case.reference_journeys()
+    con = sql_harness.run(journey_inputs(events, as_of=case.as_of), TARGETS, funnels=funnel_set)
+    sql_columns = {d[0] for d in con.execute("select * from fct_funnel_journeys").description}
+    con.close()
+    ref_columns = set(reference_row(reference[0], funnel_set.funnels[0]))
+    assert set(INTERFACE_COLUMNS) - sql_columns == set()
+    assert set(INTERFACE_COLUMNS) - ref_columns == set()
