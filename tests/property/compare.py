@@ -299,3 +299,78 @@ def compare_stage_rows(
             f"to_next={getattr(j, 'seconds_to_next', None)} engaged={j.engaged_seconds}"
         )
     raise AssertionError("\n".join(lines))
+
+
+def reference_stage_rows(
+    journeys: Sequence[funnel_reference.Journey], funnel_set: FunnelSet
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """fct_funnel_journey_stages as the reference implies it: one row per reached stage."""
+    rows = {}
+    for j in journeys:
+        funnel = funnel_set.by_id[j.funnel_id]
+        reached = [k for k in range(1, funnel.stage_count + 1) if j.reached_at[k - 1] is not None]
+        for i, k in enumerate(reached):
+            following = reached[i + 1] if i + 1 < len(reached) else None
+            rows[(j.journey_id, k)] = {
+                "funnel_id": j.funnel_id,
+                "funnel_version": j.funnel_version,
+                "journey_id": j.journey_id,
+                "user_key": j.user_key,
+                "platform": j.platform,
+                "campaign_id": j.campaign_id,
+                "cohort_date": j.cohort_date,
+                "stage_order": k,
+                "stage_name": funnel.stage(k).name,
+                "reached_at": j.reached_at[k - 1],
+                "reached_event_id": j.reached_event_id[k - 1],
+                "reached_event_name": j.reached_event_name[k - 1],
+                "next_stage_reached_at": j.reached_at[following - 1] if following else None,
+                "seconds_to_next_stage": j.seconds_to_next[k - 1],
+                "engaged_seconds": j.engaged_seconds[k - 1],
+                "is_excluded": j.is_excluded,
+                "is_final": j.is_final,
+            }
+    return rows
+
+
+def compare_journey_stages(
+    case: Case,
+    reference: Sequence[funnel_reference.Journey],
+    con: duckdb.DuckDBPyConnection,
+    stats: Counter[str] | None = None,
+) -> None:
+    """Assert fct_funnel_journey_stages has exactly the reference's reached stages."""
+    expected = reference_stage_rows(reference, case.funnel_set)
+    actual = {
+        (r["journey_id"], r["stage_order"]): r
+        for r in fetch_rows(con, "select * from fct_funnel_journey_stages")
+    }
+    if stats is not None:
+        stats["journey stage rows compared"] += len(expected)
+    columns = sorted(next(iter(expected.values())).keys()) if expected else []
+    problems = []
+    for key in sorted(set(expected) | set(actual)):
+        ref, sql = expected.get(key), actual.get(key)
+        if ref is None or sql is None:
+            problems.append((key, ref, sql, ["(row)"]))
+            continue
+        diff = [c for c in columns if c in sql and not values_equal(ref[c], sql[c])]
+        if diff:
+            problems.append((key, ref, sql, diff))
+    if not problems:
+        return
+    key, ref, sql, diff = problems[0]
+    user = (ref or sql)["user_key"]
+    raise AssertionError(
+        "\n".join(
+            [
+                f"{len(problems)} fct_funnel_journey_stages mismatches; first {key}: {diff}",
+                "funnels:",
+                case.yaml_text,
+                f"events of {user}:",
+                format_events(case.user_events(user), case.funnel_set),
+                f"reference: {ref}",
+                f"sql:       {sql}",
+            ]
+        )
+    )

@@ -1,5 +1,5 @@
-"""fct_funnel_journeys and agg_funnel_stages_daily equal the Python reference, journey by
-journey, on thousands of generated user streams per funnel mode.
+"""fct_funnel_journeys, fct_funnel_journey_stages and agg_funnel_stages_daily equal the Python
+reference, journey by journey, on thousands of generated user streams per funnel mode.
 
 Each example is one or two random funnels (YAML through the loader) and 40-150 users' events;
 the dbt SQL runs on them in a fresh DuckDB (tests/sql_harness.py) and every interface column
@@ -21,6 +21,7 @@ from pipelines.lib.funnels.loader import parse_funnels
 from tests.property.compare import (
     INTERFACE_COLUMNS,
     Case,
+    compare_journey_stages,
     compare_journeys,
     compare_stage_rows,
     reference_row,
@@ -51,6 +52,7 @@ def check_case(case: Case, harness: SqlHarness, stats: Counter[str], label: str)
     try:
         local: Counter[str] = Counter()
         compare_journeys(case, reference, con, local)
+        compare_journey_stages(case, reference, con, local)
         compare_stage_rows(case, reference, con, local)
     finally:
         con.close()
