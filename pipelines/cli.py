@@ -91,12 +91,17 @@ def run_range(start: date, end: date) -> bool:
 
 def _print_outputs(settings: Settings) -> None:
     from pipelines.lib.report.html import format_stage_table
-    from pipelines.lib.reporting_queries import stage_totals
+    from pipelines.lib.reporting_queries import comparison_verdicts, stage_totals
 
     reporting_db = settings.reporting_dir / "reporting.duckdb"
     for funnel_id, rows in stage_totals(reporting_db).items():
         print(f"\nFunnel {funnel_id} (all cohorts, all campaigns)")
         print(format_stage_table(rows))
+    verdicts = comparison_verdicts(reporting_db)
+    if verdicts:
+        print("\nMicro-commitment sequence vs direct ask (all cohorts):")
+        for line in verdicts:
+            print(f"  {line}")
     print("\nOutputs:")
     print(f"  lake (canonical Parquet):   {settings.lake_dir}")
     print(f"  transformation DuckDB:      {settings.duckdb_path}")

@@ -1,4 +1,5 @@
-"""Mart table shapes shared by the publish and report tests (a subset of the dbt contracts)."""
+"""Mart table shapes shared by the publish and report tests (a subset of the dbt contracts;
+columns added to a contract later are appended here, so positional test rows stay short)."""
 
 import duckdb
 
@@ -9,7 +10,7 @@ AGG_FUNNEL_STAGES_DAILY_DDL = """
         step_conversion_rate DOUBLE, overall_conversion_rate DOUBLE, dropoff_count BIGINT,
         median_seconds_to_next_stage DOUBLE, p90_seconds_to_next_stage DOUBLE,
         avg_engaged_seconds DOUBLE, spend DECIMAL(18, 2), cost_per_journey_reached DOUBLE,
-        is_final BOOLEAN)"""
+        is_final BOOLEAN, journeys_excluded BIGINT, funnel_version INTEGER)"""
 
 AGG_CAMPAIGN_PERFORMANCE_DDL = """
     CREATE TABLE agg_campaign_performance (report_date DATE, platform VARCHAR,

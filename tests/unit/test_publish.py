@@ -96,6 +96,8 @@ def build_source(path: Path, version: int = 1, days: list[date] = DAYS) -> Path:
                             spend,
                             float(spend) / here,
                             day_index < 2,
+                            0,
+                            1,
                         ],
                     )
                 for j in range(reached[0]):

@@ -17,6 +17,7 @@ STAGES = {
     "direct_ask": ["hook", "conversion"],
 }
 DAYS = [date(2024, 3, 1), date(2024, 3, 2)]
+VERSION = 1
 EVIL = "<script>alert('x')</script>"
 
 
@@ -35,12 +36,12 @@ def build_reporting(path: Path) -> Path:
                     last = i + 1 == len(stages)
                     con.execute(
                         "INSERT INTO agg_funnel_stages_daily VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                         [funnel_id, day, platform, campaign_id, i + 1, stage, reached[i],
                          reached[i], nxt, None if last else nxt / reached[i],
                          reached[i] / reached[0], reached[i] - nxt,
                          None if last else 60.0 * (i + 1) + d, None, 10.0, spend,
-                         spend / reached[i], d == 0],
+                         spend / reached[i], d == 0, VERSION],
                     )  # fmt: skip
             con.execute(
                 "INSERT INTO agg_campaign_performance VALUES "
@@ -190,3 +191,18 @@ def test_stage_table_accepts_report_summaries(tmp_path: Path) -> None:
     data = load_report_data(build_reporting(tmp_path / "r.duckdb"))
     text = format_stage_table(data.funnels[0].stages)
     assert all(stage in text for stage in STAGES[data.funnels[0].funnel_id])
+
+
+def test_report_shows_only_the_newest_funnel_version(tmp_path: Path) -> None:
+    path = build_reporting(tmp_path / "r.duckdb")
+    with duckdb.connect(str(path)) as con:
+        # An older definition of direct_ask left rows for another day: never added to v1's.
+        con.execute(
+            "INSERT INTO agg_funnel_stages_daily SELECT * REPLACE "
+            "(cohort_date + 30 AS cohort_date, 0 AS funnel_version, journeys_reached * 100 "
+            "AS journeys_reached) FROM agg_funnel_stages_daily WHERE funnel_id = 'direct_ask'"
+        )
+    data = load_report_data(path)
+    funnel = next(f for f in data.funnels if f.funnel_id == "direct_ask")
+    assert funnel.stages[0].journeys_reached == 460
+    assert [p.day for p in funnel.trend] == DAYS

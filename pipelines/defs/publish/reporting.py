@@ -31,7 +31,7 @@ MARTS = (
     MartSpec(
         "agg_funnel_stages_daily",
         "cohort_date",
-        ("funnel_id", "cohort_date", "platform", "campaign_id", "stage_order"),
+        ("funnel_id", "funnel_version", "cohort_date", "platform", "campaign_id", "stage_order"),
     ),
     MartSpec("agg_campaign_performance", "report_date", ("report_date", "platform", "campaign_id")),
     MartSpec(

@@ -15,7 +15,17 @@ from pathlib import Path
 
 import duckdb
 
-STAGES_TABLE = "agg_funnel_stages_daily"
+PUBLISHED_STAGES_TABLE = "agg_funnel_stages_daily"
+# The report shows each funnel's newest definition only: rows of an older version stay in the
+# mart (with their version) but are never added to the new one's.
+STAGES_TABLE = "temp.current_funnel_stages"
+CURRENT_STAGES_VIEW = f"""
+    CREATE TEMP VIEW current_funnel_stages AS
+    SELECT * FROM reporting.main.{PUBLISHED_STAGES_TABLE}
+    WHERE (funnel_id, funnel_version) IN (
+        SELECT (funnel_id, max(funnel_version))
+        FROM reporting.main.{PUBLISHED_STAGES_TABLE} GROUP BY funnel_id
+    )"""
 CAMPAIGNS_TABLE = "agg_campaign_performance"
 
 
@@ -135,10 +145,11 @@ def load_report_data(reporting_db: Path) -> ReportData:
     con = _connect(reporting_db)
     try:
         notices: list[str] = []
-        if not _has_table(con, STAGES_TABLE):
-            notices.append(f"{STAGES_TABLE} is not published yet: no funnel to show.")
+        if not _has_table(con, PUBLISHED_STAGES_TABLE):
+            notices.append(f"{PUBLISHED_STAGES_TABLE} is not published yet: no funnel to show.")
             funnels, first, last, open_days = [], None, None, 0
         else:
+            con.execute(CURRENT_STAGES_VIEW)
             funnels = _funnels(con)
             row = con.execute(
                 f"SELECT min(cohort_date), max(cohort_date), "

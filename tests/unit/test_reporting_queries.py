@@ -1,0 +1,71 @@
+"""The CLI's summary queries over the reporting DuckDB: per funnel version, optional stages."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.reporting_queries import comparison_verdicts, stage_totals
+
+
+def build_reporting(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE agg_funnel_stages_daily (funnel_id VARCHAR, funnel_version INTEGER, "
+            "cohort_date DATE, stage_order INTEGER, stage_name VARCHAR, journeys_reached BIGINT, "
+            "journeys_advanced BIGINT, dropoff_count BIGINT)"
+        )
+        # Version 2: stage 2 is optional; 40 of 100 hooks do it, 70 reach stage 3.
+        con.execute(
+            "INSERT INTO agg_funnel_stages_daily VALUES "
+            "('f', 2, '2024-03-01', 1, 'hook', 100, 70, 30), "
+            "('f', 2, '2024-03-01', 2, 'quiz', 40, 38, 2), "
+            "('f', 2, '2024-03-01', 3, 'buy', 70, NULL, NULL), "
+            # Version 1 of the same funnel: reported apart, never summed with version 2.
+            "('f', 1, '2024-02-01', 1, 'hook', 10, 1, 9), "
+            "('f', 1, '2024-02-01', 2, 'buy', 1, NULL, NULL)"
+        )
+        con.execute(
+            "CREATE TABLE fct_funnel_journey_stages (funnel_id VARCHAR, funnel_version INTEGER, "
+            "stage_order INTEGER, seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)"
+        )
+        con.execute(
+            "INSERT INTO fct_funnel_journey_stages VALUES "
+            "('f', 2, 1, 10, false), ('f', 2, 1, 30, false), ('f', 2, 1, 9999, true), "
+            "('f', 2, 1, NULL, false)"
+        )
+        con.execute(
+            "CREATE TABLE agg_sequence_comparison (micro_funnel_id VARCHAR, "
+            "direct_funnel_id VARCHAR, cohort_grain VARCHAR, verdict VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO agg_sequence_comparison VALUES "
+            "('f', 'd', 'all', 'micro sequence converts 2.0x more per hook'), "
+            "('f', 'd', 'day', 'per day, not printed')"
+        )
+    return path
+
+
+def test_stage_totals_per_version_with_skipped_optional_stages(tmp_path: Path) -> None:
+    totals = stage_totals(build_reporting(tmp_path / "r.duckdb"))
+    assert list(totals) == ["f (version 1)", "f (version 2)"]
+    hook, quiz, buy = totals["f (version 2)"]
+    # Step rates come from journeys_advanced: the next stage's reach would give 40 / 100.
+    assert hook["step_conversion_rate"] == pytest.approx(0.7)
+    assert quiz["step_conversion_rate"] == pytest.approx(38 / 40)
+    assert buy["overall_conversion_rate"] == pytest.approx(0.7)
+    # Excluded journeys and journeys that did not advance are left out of the median.
+    assert hook["median_seconds_to_next_stage"] == pytest.approx(20.0)
+    assert [row["journeys_reached"] for row in totals["f (version 1)"]] == [10, 1]
+
+
+def test_comparison_verdicts_over_all_cohorts(tmp_path: Path) -> None:
+    lines = comparison_verdicts(build_reporting(tmp_path / "r.duckdb"))
+    assert lines == ["f vs d: micro sequence converts 2.0x more per hook"]
+
+
+def test_no_verdicts_before_the_comparison_is_published(tmp_path: Path) -> None:
+    path = build_reporting(tmp_path / "r.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE agg_sequence_comparison")
+    assert comparison_verdicts(path) == []
