@@ -67,7 +67,7 @@ def stage_totals(reporting_db: Path) -> dict[str, list[dict[str, object]]]:
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     by_funnel: dict[str, list[dict[str, object]]] = {}
     for row in rows:
-        label = f"{row['funnel_id']} (version {row['funnel_version']})"
+        label = f"{row['funnel_id']}, version {row['funnel_version']}"
         by_funnel.setdefault(label, []).append(row)
     return by_funnel
 

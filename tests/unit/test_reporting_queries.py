@@ -48,15 +48,15 @@ def build_reporting(path: Path) -> Path:
 
 def test_stage_totals_per_version_with_skipped_optional_stages(tmp_path: Path) -> None:
     totals = stage_totals(build_reporting(tmp_path / "r.duckdb"))
-    assert list(totals) == ["f (version 1)", "f (version 2)"]
-    hook, quiz, buy = totals["f (version 2)"]
+    assert list(totals) == ["f, version 1", "f, version 2"]
+    hook, quiz, buy = totals["f, version 2"]
     # Step rates come from journeys_advanced: the next stage's reach would give 40 / 100.
     assert hook["step_conversion_rate"] == pytest.approx(0.7)
     assert quiz["step_conversion_rate"] == pytest.approx(38 / 40)
     assert buy["overall_conversion_rate"] == pytest.approx(0.7)
     # Excluded journeys and journeys that did not advance are left out of the median.
     assert hook["median_seconds_to_next_stage"] == pytest.approx(20.0)
-    assert [row["journeys_reached"] for row in totals["f (version 1)"]] == [10, 1]
+    assert [row["journeys_reached"] for row in totals["f, version 1"]] == [10, 1]
 
 
 def test_comparison_verdicts_over_all_cohorts(tmp_path: Path) -> None:
