@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.ingest.landing import FUNNELS_FILE
 from pipelines.defs.shared import LAKE_POOL, OWNERS, MicrofunnelResource, daily_partitions
 from pipelines.lib.funnels import load_funnels, write_funnel_tables
+from pipelines.lib.funnels.versions import check_versions, write_history
 
 
 def build_funnel_definitions() -> dg.AssetsDefinition:
@@ -21,7 +22,8 @@ def build_funnel_definitions() -> dg.AssetsDefinition:
         description=(
             "Validates the funnel YAML and writes it as tables (funnels, stages, matchers, "
             "filters, campaigns, exclusions with their matchers and filters, intent campaigns; "
-            "docs/funnels.md section 5) under <warehouse>/lake/funnel_config/ for dbt."
+            "docs/funnels.md section 5) under <warehouse>/lake/funnel_config/ for dbt. Fails "
+            "when a definition changed but kept its version (versions.json remembers each)."
         ),
     )
     def funnel_definitions(
@@ -29,7 +31,11 @@ def build_funnel_definitions() -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         settings = microfunnel.settings()
         funnel_set = load_funnels(settings.funnels_file)
-        counts = write_funnel_tables(funnel_set, settings.lake_dir / "funnel_config")
+        config_dir = settings.lake_dir / "funnel_config"
+        # A definition changed under the same version would mix two definitions' numbers.
+        history = check_versions(funnel_set, config_dir)
+        counts = write_funnel_tables(funnel_set, config_dir)
+        write_history(history, config_dir)
         context.log.info(f"Funnels: {', '.join(f.id for f in funnel_set.funnels)}")
         return dg.MaterializeResult(
             metadata={
