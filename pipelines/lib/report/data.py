@@ -8,8 +8,9 @@ exact range median is not available from them.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,23 @@ CURRENT_STAGES_VIEW = f"""
         FROM reporting.main.{PUBLISHED_STAGES_TABLE} GROUP BY funnel_id
     )"""
 CAMPAIGNS_TABLE = "agg_campaign_performance"
+# Analysis marts: each optional (older reporting files lack them; their sections are skipped).
+COMPARISON_TABLE = "agg_sequence_comparison"
+MOMENTUM_TABLE = "agg_momentum_curve"
+TIME_TO_CONVERT_TABLE = "agg_time_to_convert"
+DIAGNOSTICS_TABLE = "agg_funnel_diagnostics"
+# The rollup over every campaign (docs/funnels.md section 3).
+ALL_CAMPAIGNS = "(all)"
+
+
+def _current_view(table: str) -> str:
+    """A temp view of ``table`` with each funnel's newest version only (as for the stages)."""
+    return f"""
+    CREATE OR REPLACE TEMP VIEW current_{table} AS
+    SELECT * FROM reporting.main.{table}
+    WHERE (funnel_id, funnel_version) IN (
+        SELECT (funnel_id, max(funnel_version)) FROM reporting.main.{table} GROUP BY funnel_id
+    )"""
 
 
 @dataclass(frozen=True)
@@ -58,11 +76,81 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
+class MomentumPoint:
+    """P(final conversion | stage reached), over every campaign."""
+
+    stage_order: int
+    stage_name: str
+    journeys_reached: int
+    journeys_converted: int
+    conversion_probability: float | None
+    lift_vs_previous_stage: float | None
+
+
+@dataclass(frozen=True)
+class TimeBucket:
+    bucket_order: int
+    bucket_label: str
+    lower_seconds: int | None
+    upper_seconds: int | None  # exclusive; None for the open last bucket
+    conversions: int
+    share_of_conversions: float | None
+    cumulative_share: float | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A flagged diagnostic over every campaign; ``evidence`` is the mart's own sentence."""
+
+    finding: str
+    stage_order: int | None
+    stage_name: str | None
+    next_stage_name: str | None
+    metric_name: str | None
+    metric_value: float | None
+    threshold: float | None
+    journeys: int | None
+    evidence: str | None
+
+
+@dataclass(frozen=True)
 class FunnelSummary:
     funnel_id: str
     stages: list[StageSummary]
     campaigns: list[CampaignReach]
     trend: list[TrendPoint]
+    funnel_version: int | None = None
+    momentum: list[MomentumPoint] = field(default_factory=list)
+    time_to_convert: list[TimeBucket] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ComparisonSide:
+    funnel_id: str
+    funnel_version: int | None
+    entries: int
+    conversions: int
+    conversion_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    spend: float | None
+    cost_per_conversion: float | None
+
+
+@dataclass(frozen=True)
+class SequenceComparison:
+    """Micro-commitment sequence vs direct ask over every cohort (``cohort_grain = 'all'``)."""
+
+    micro: ComparisonSide
+    direct: ComparisonSide
+    absolute_lift: float | None
+    relative_lift: float | None
+    z_score: float | None
+    p_value: float | None
+    is_significant: bool | None
+    verdict: str | None
+    is_final: bool | None
 
 
 @dataclass(frozen=True)
@@ -103,6 +191,8 @@ class ReportData:
     last_day: date | None
     open_cohort_days: int
     notices: list[str] = field(default_factory=list)
+    comparisons: list[SequenceComparison] = field(default_factory=list)
+    currency: str | None = None  # the one currency of every campaign, if there is one
 
 
 def _connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
@@ -162,7 +252,10 @@ def load_report_data(reporting_db: Path) -> ReportData:
         else:
             notices.append(f"{CAMPAIGNS_TABLE} is not published yet: no campaign names or spend.")
         names = {(c.platform, c.campaign_id): c for c in campaigns}
-        funnels = [_with_names(f, names) for f in funnels]
+        analysis = _analysis(con)
+        funnels = [replace(_with_names(f, names), **analysis.get(f.funnel_id, {})) for f in funnels]
+        currencies = {c.currency for c in campaigns if c.currency}
+        comparisons = _comparisons(con) if _has_table(con, COMPARISON_TABLE) else []
         return ReportData(
             source=reporting_db,
             funnels=funnels,
@@ -171,6 +264,8 @@ def load_report_data(reporting_db: Path) -> ReportData:
             last_day=last,
             open_cohort_days=int(open_days or 0),
             notices=notices,
+            comparisons=comparisons,
+            currency=currencies.pop() if len(currencies) == 1 else None,
         )
     finally:
         con.close()
@@ -213,6 +308,11 @@ def _funnels(con: duckdb.DuckDBPyConnection) -> list[FunnelSummary]:
         GROUP BY funnel_id, cohort_date ORDER BY funnel_id, cohort_date"""
     ).fetchall()
 
+    versions = dict(
+        con.execute(
+            f"SELECT funnel_id, max(funnel_version) FROM {STAGES_TABLE} GROUP BY ALL"
+        ).fetchall()
+    )
     funnels = []
     for funnel_id, rows in by_funnel.items():
         reached = [int(r[3] or 0) for r in rows]
@@ -263,7 +363,9 @@ def _funnels(con: duckdb.DuckDBPyConnection) -> list[FunnelSummary]:
             for f_id, day, last, first, final in trend
             if f_id == funnel_id
         ]
-        funnels.append(FunnelSummary(funnel_id, stages, campaigns, points))
+        funnels.append(
+            FunnelSummary(funnel_id, stages, campaigns, points, funnel_version=versions[funnel_id])
+        )
     return funnels
 
 
@@ -309,4 +411,123 @@ def _with_names(funnel: FunnelSummary, names: dict[tuple, CampaignPerformance]) 
                 reached=c.reached,
             )
         )
-    return FunnelSummary(funnel.funnel_id, funnel.stages, campaigns, funnel.trend)
+    return replace(funnel, campaigns=campaigns)
+
+
+def _num(value: object) -> float | None:
+    """A float, with SQL NULL and NaN both as None."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def _analysis_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str, order: str, where: str = ""
+) -> dict[str, list[tuple]]:
+    """Rows of an optional per-funnel analysis mart (newest version, every-campaign rollup),
+    keyed by funnel_id; empty when the table is not in the file."""
+    if not _has_table(con, table):
+        return {}
+    con.execute(_current_view(table))
+    rows = con.execute(
+        f"SELECT funnel_id, {columns} FROM temp.current_{table} "
+        f"WHERE campaign_id = ? {where} ORDER BY funnel_id, {order}",
+        [ALL_CAMPAIGNS],
+    ).fetchall()
+    by_funnel: dict[str, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_funnel[row[0]].append(row[1:])
+    return by_funnel
+
+
+def _analysis(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list]]:
+    """Per funnel: the momentum curve, time-to-convert buckets and flagged findings."""
+    momentum = _analysis_rows(
+        con,
+        MOMENTUM_TABLE,
+        "stage_order, stage_name, journeys_reached, journeys_converted, "
+        "conversion_probability, lift_vs_previous_stage",
+        "stage_order",
+    )
+    buckets = _analysis_rows(
+        con,
+        TIME_TO_CONVERT_TABLE,
+        "bucket_order, bucket_label, lower_seconds, upper_seconds, conversions, "
+        "share_of_conversions, cumulative_share",
+        "bucket_order",
+    )
+    findings = _analysis_rows(
+        con,
+        DIAGNOSTICS_TABLE,
+        "finding, stage_order, stage_name, next_stage_name, metric_name, metric_value, "
+        "threshold, journeys, evidence",
+        "stage_order NULLS FIRST, finding",
+        "AND is_flagged",
+    )
+    result: dict[str, dict[str, list]] = defaultdict(dict)
+    for funnel_id, rows in momentum.items():
+        result[funnel_id]["momentum"] = [
+            MomentumPoint(int(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), _num(r[4]),
+                          _num(r[5]))
+            for r in rows
+        ]  # fmt: skip
+    for funnel_id, rows in buckets.items():
+        result[funnel_id]["time_to_convert"] = [
+            TimeBucket(int(r[0]), str(r[1]), _int(r[2]), _int(r[3]), int(r[4] or 0), _num(r[5]),
+                       _num(r[6]))
+            for r in rows
+        ]  # fmt: skip
+    for funnel_id, rows in findings.items():
+        result[funnel_id]["findings"] = [
+            Finding(str(r[0]), _int(r[1]), r[2], r[3], r[4], _num(r[5]), _num(r[6]), _int(r[7]),
+                    r[8])
+            for r in rows
+        ]  # fmt: skip
+    return result
+
+
+def _comparisons(con: duckdb.DuckDBPyConnection) -> list[SequenceComparison]:
+    """The all-cohort comparison of each (micro, direct) pair, newest definitions of both."""
+    rows = con.execute(
+        f"""SELECT * FROM reporting.main.{COMPARISON_TABLE} WHERE cohort_grain = 'all'
+        QUALIFY row_number() OVER (PARTITION BY micro_funnel_id, direct_funnel_id
+            ORDER BY micro_funnel_version DESC, direct_funnel_version DESC) = 1
+        ORDER BY micro_funnel_id, direct_funnel_id"""
+    )
+    names = [d[0] for d in rows.description]
+    result = []
+    for values in rows.fetchall():
+        row = dict(zip(names, values, strict=True))
+
+        def side(prefix: str, row: dict = row) -> ComparisonSide:
+            return ComparisonSide(
+                funnel_id=str(row[f"{prefix}_funnel_id"]),
+                funnel_version=_int(row[f"{prefix}_funnel_version"]),
+                entries=int(row[f"{prefix}_entries"] or 0),
+                conversions=int(row[f"{prefix}_conversions"] or 0),
+                conversion_rate=_num(row[f"{prefix}_conversion_rate"]),
+                ci_low=_num(row[f"{prefix}_ci_low"]),
+                ci_high=_num(row[f"{prefix}_ci_high"]),
+                spend=_num(row[f"{prefix}_spend"]),
+                cost_per_conversion=_num(row[f"{prefix}_cost_per_conversion"]),
+            )
+
+        result.append(
+            SequenceComparison(
+                micro=side("micro"),
+                direct=side("direct"),
+                absolute_lift=_num(row["absolute_lift"]),
+                relative_lift=_num(row["relative_lift"]),
+                z_score=_num(row["z_score"]),
+                p_value=_num(row["p_value"]),
+                is_significant=row["is_significant"],
+                verdict=row["verdict"],
+                is_final=row["is_final"],
+            )
+        )
+    return result

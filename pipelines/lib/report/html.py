@@ -14,17 +14,33 @@ from pathlib import Path
 
 from pipelines.lib.report.data import (
     CampaignPerformance,
+    ComparisonSide,
+    Finding,
     FunnelSummary,
+    MomentumPoint,
     ReportData,
+    SequenceComparison,
+    TimeBucket,
     load_report_data,
 )
-from pipelines.lib.report.svg import funnel_chart, trend_line
+from pipelines.lib.report.svg import (
+    comparison_chart,
+    funnel_chart,
+    momentum_chart,
+    time_histogram,
+    trend_line,
+)
 from pipelines.lib.report.text import (
     format_count,
     format_duration,
+    format_interval,
     format_money,
     format_number,
+    format_p_value,
+    format_points,
     format_rate,
+    format_ratio,
+    format_signed_rate,
     format_stage_table,
 )
 
@@ -39,8 +55,22 @@ th,td{padding:.3rem .6rem;border-bottom:1px solid #eee;text-align:right;vertical
 th:first-child,td:first-child{text-align:left}th{background:#f5f6fa}
 .muted{color:#667}.facts td{text-align:left}.notice{background:#fff6db;padding:.5rem .8rem}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}svg text.stage{font-weight:600}
-svg text.rates{fill:#556}small{color:#667}
+svg text.rates,svg tspan.rates{fill:#556}small{color:#667}
+.verdict{font-size:1.15rem;font-weight:600;margin:.6rem 0}
+.verdict.significant{color:#1f6b3a}.verdict.inconclusive{color:#8a5a00}
+.analysis{display:flex;flex-wrap:wrap;gap:0 2.5rem}.analysis>div{flex:1 1 480px}
+table.comparison td,table.momentum td,table.momentum th{white-space:nowrap}
+.findings li{margin:.25rem 0}.findings strong{margin-right:.3rem}
 """
+
+# Diagnostic codes (agg_funnel_diagnostics.finding) as headings; unknown codes are shown as-is.
+FINDING_TITLES = {
+    "largest_dropoff": "Largest drop-off",
+    "slowest_step": "Slowest step",
+    "delay_without_filter": "Delay that filters nobody out",
+    "asking_too_much_too_soon": "Asking too much too soon",
+    "stalled_journeys": "Stalled journeys",
+}
 
 
 def _e(value: object) -> str:
@@ -52,6 +82,118 @@ def _campaign_label(platform: str | None, campaign_id: str | None, name: str | N
         return f"{_e(platform or 'organic')} · (no campaign)"
     label = _e(name) if name else _e(campaign_id)
     return f"{label}<br><small>{_e(platform)} · {_e(campaign_id)}</small>"
+
+
+def _funnel_label(funnel_id: str, version: int | None) -> str:
+    return (
+        f"{_e(funnel_id)} <small>v{_e(version)}</small>" if version is not None else _e(funnel_id)
+    )
+
+
+def _comparison_block(c: SequenceComparison, currency: str | None) -> str:
+    sides: list[tuple[str, ComparisonSide]] = [
+        ("micro sequence", c.micro),
+        ("direct ask", c.direct),
+    ]
+    rows = "".join(
+        f"<tr><td>{_e(label)}: {_funnel_label(s.funnel_id, s.funnel_version)}</td>"
+        f"<td>{_e(format_count(s.entries))}</td><td>{_e(format_count(s.conversions))}</td>"
+        f"<td>{_e(format_rate(s.conversion_rate))}</td>"
+        f"<td>{_e(format_interval(s.ci_low, s.ci_high))}</td>"
+        f"<td>{_e(format_money(s.spend, currency))}</td>"
+        f"<td>{_e(format_money(s.cost_per_conversion, currency))}</td></tr>"
+        for label, s in sides
+    )
+    if c.is_significant is None:
+        css = ""
+    else:
+        css = " significant" if c.is_significant else " inconclusive"
+    significance = {True: "significant (p < 0.05)", False: "not significant", None: "-"}[
+        c.is_significant
+    ]
+    stats = [
+        ("relative lift", format_signed_rate(c.relative_lift)),
+        ("absolute lift", format_points(c.absolute_lift)),
+        ("z", format_number(round(c.z_score, 2)) if c.z_score is not None else "-"),
+        ("p-value", format_p_value(c.p_value)),
+        ("", significance),
+    ]
+    stat_text = " · ".join(f"{k} {v}".strip() for k, v in stats)
+    final = (
+        ""
+        if c.is_final
+        else '<p class="muted">Some cohorts are not final yet (their conversion window is still '
+        "open): the figures can still move.</p>"
+    )
+    return f"""
+<div class="comparison-pair">
+<p class="verdict{css}">{_e(c.verdict or "No verdict.")}</p>
+{comparison_chart(sides)}
+<table class="comparison"><thead><tr><th>side</th><th>entries</th><th>conversions</th>
+<th>conversion rate</th><th>95% interval (Wilson)</th><th>spend</th><th>cost per conversion</th>
+</tr></thead><tbody>{rows}</tbody></table>
+<p>{_e(stat_text)}</p>{final}
+</div>"""
+
+
+def _comparison_section(comparisons: list[SequenceComparison], currency: str | None) -> str:
+    if not comparisons:
+        return ""
+    blocks = "".join(_comparison_block(c, currency) for c in comparisons)
+    return f"""
+<section id="sequence-comparison"><h2>Micro-commitment sequence vs direct ask</h2>
+<p class="muted">Every cohort, every campaign. Entries are journeys started; conversion rate is
+conversions / entries; the interval is the Wilson score 95% interval; the p-value is the
+two-sided pooled two-proportion z-test.</p>{blocks}</section>"""
+
+
+def _findings_block(findings: list[Finding]) -> str:
+    if not findings:
+        return ""
+    items = "".join(
+        f"<li><strong>{_e(FINDING_TITLES.get(f.finding, f.finding))}</strong>"
+        f"{_e(f.evidence or '')}</li>"
+        for f in findings
+    )
+    return f"""
+<h3>What stands out</h3>
+<ul class="findings">{items}</ul>"""
+
+
+def _momentum_block(points: list[MomentumPoint]) -> str:
+    if not points:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(p.stage_order)}. {_e(p.stage_name)}</td>"
+        f"<td>{_e(format_count(p.journeys_reached))}</td>"
+        f"<td>{_e(format_count(p.journeys_converted))}</td>"
+        f"<td>{_e(format_rate(p.conversion_probability))}</td>"
+        f"<td>{_e(format_ratio(p.lift_vs_previous_stage))}</td></tr>"
+        for p in points
+    )
+    return f"""
+<div class="momentum-block"><h3>Momentum: P(conversion | stage reached)</h3>
+{momentum_chart(points)}
+<table class="momentum"><thead><tr><th>stage</th><th>reached</th><th>converted</th>
+<th>P(conversion)</th><th>lift vs prev.</th></tr></thead><tbody>{rows}</tbody></table>
+</div>"""
+
+
+def _time_block(buckets: list[TimeBucket]) -> str:
+    if not buckets:
+        return ""
+    total = sum(b.conversions for b in buckets)
+    half = next(
+        (b for b in buckets if b.cumulative_share is not None and b.cumulative_share >= 0.5),
+        None,
+    )
+    summary = f"{format_count(total)} conversions"
+    if half is not None:
+        summary += f"; half of them within the {half.bucket_label} bucket or sooner"
+    return f"""
+<div class="time-block"><h3>Time from entry (first stage) to conversion</h3>
+{time_histogram(buckets)}
+<p class="muted">{_e(summary)}.</p></div>"""
 
 
 def _funnel_section(funnel: FunnelSummary) -> str:
@@ -80,13 +222,18 @@ def _funnel_section(funnel: FunnelSummary) -> str:
         f"<td>{_e(format_duration(s.median_seconds_to_next_stage))}</td></tr>"
         for s in stages
     )
+    analysis = _momentum_block(funnel.momentum) + _time_block(funnel.time_to_convert)
+    if analysis:
+        analysis = f'<div class="analysis">{analysis}</div>'
     return f"""
 <section class="funnel-section" id="funnel-{_e(funnel.funnel_id)}">
-<h2>Funnel {_e(funnel.funnel_id)}</h2>
+<h2>Funnel {_funnel_label(funnel.funnel_id, funnel.funnel_version)}</h2>
+{_findings_block(funnel.findings)}
 {funnel_chart(stages)}
 <table class="stages"><thead><tr><th>stage</th><th>journeys reached</th><th>step conversion</th>
 <th>overall conversion</th><th>drop-off</th><th>median time to next stage</th></tr></thead>
 <tbody>{stage_rows}</tbody></table>
+{analysis}
 <h3>Daily overall conversion</h3>
 {trend_line(funnel.trend)}
 <p class="muted">Hollow points are cohorts that are not final yet (window still open).</p>
@@ -140,7 +287,14 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> str
     toc = "".join(
         f'<li><a href="#funnel-{_e(f.funnel_id)}">{_e(f.funnel_id)}</a></li>' for f in data.funnels
     )
-    body = "".join(_funnel_section(f) for f in data.funnels)
+    if data.comparisons:
+        toc = (
+            '<li><a href="#sequence-comparison">Micro-commitment sequence vs direct ask</a></li>'
+            + toc
+        )
+    body = _comparison_section(data.comparisons, data.currency) + "".join(
+        _funnel_section(f) for f in data.funnels
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

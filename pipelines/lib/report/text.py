@@ -86,3 +86,32 @@ def format_stage_table(rows: Iterable[Any]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
+
+
+def format_signed_rate(value: Any) -> str:
+    """A relative change as a signed percentage: ``+69.4%``, ``-12.0%``."""
+    return "-" if value is None else f"{float(value) * 100:+.1f}%"
+
+
+def format_points(value: Any) -> str:
+    """A difference of two rates in percentage points: ``+3.0 pp``."""
+    return "-" if value is None else f"{float(value) * 100:+.1f} pp"
+
+
+def format_ratio(value: Any) -> str:
+    """A multiplier such as a lift over the previous stage: ``1.46x``."""
+    return "-" if value is None else f"{float(value):.2f}x"
+
+
+def format_p_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    number = float(value)
+    return "< 0.001" if number < 0.001 else f"{number:.3f}"
+
+
+def format_interval(low: Any, high: Any) -> str:
+    """A rate interval: ``7.0% to 7.7%``."""
+    if low is None or high is None:
+        return "-"
+    return f"{format_rate(low)} to {format_rate(high)}"
