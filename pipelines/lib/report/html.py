@@ -57,7 +57,7 @@ th:first-child,td:first-child{text-align:left}th{background:#f5f6fa}
 svg text{font:12px system-ui,sans-serif;fill:#1d2430}svg text.stage{font-weight:600}
 svg text.rates,svg tspan.rates{fill:#556}small{color:#667}
 .verdict{font-size:1.15rem;font-weight:600;margin:.6rem 0}
-.verdict.significant{color:#1f6b3a}.verdict.inconclusive{color:#8a5a00}
+.verdict.inconclusive{color:#8a5a00}
 .analysis{display:flex;flex-wrap:wrap;gap:0 2.5rem}.analysis>div{flex:1 1 480px}
 table.comparison td,table.momentum td,table.momentum th{white-space:nowrap}
 .findings li{margin:.25rem 0}.findings strong{margin-right:.3rem}
