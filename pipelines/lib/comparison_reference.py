@@ -597,8 +597,8 @@ def _delay_without_filter(
     )
     if step is None:
         evidence = (
-            f"no step of at least {t.min_journeys} journeys passes "
-            f"{percent_text(t.pass_through)} or more on after a median of "
+            f"no step of at least {t.min_journeys} journeys lets "
+            f"{percent_text(t.pass_through)} or more through yet takes a median of "
             f"{duration_text(t.delay_seconds)} or more"
         )
     else:

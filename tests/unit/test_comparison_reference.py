@@ -491,7 +491,8 @@ def test_diagnostic_findings_on_a_known_funnel(sql_harness: SqlHarness, funnels:
     delay = got[("micro_commitment", "(all)", "delay_without_filter")]
     assert not delay["is_flagged"] and delay["stage_order"] is None
     assert delay["evidence"] == (
-        "no step of at least 30 journeys passes 90.0% or more on after a median of 1.0 h or more"
+        "no step of at least 30 journeys lets 90.0% or more through yet takes a median of "
+        "1.0 h or more"
     )
     stalled = got[("micro_commitment", "(all)", "stalled_journeys")]
     assert stalled["evidence"] == (

@@ -321,8 +321,8 @@ findings as (
                     || {{ duration_text('delay_without_filter.median_seconds_to_next') }}
                     || ': the step delays without filtering anyone'
             else
-                'no step of at least {{ min_journeys }} journeys passes '
-                || {{ percent_text(pass_through) }} || ' or more on after a median of '
+                'no step of at least {{ min_journeys }} journeys lets '
+                || {{ percent_text(pass_through) }} || ' or more through yet takes a median of '
                 || {{ duration_text(delay_seconds) }} || ' or more'
         end as evidence,
         groups.is_final
