@@ -418,3 +418,20 @@ def test_report_without_analysis_marts_skips_their_sections(report: tuple[Path, 
     assert "sequence-comparison" not in page
     assert "Momentum" not in page and "What stands out" not in page
     assert "Time from entry" not in page
+
+
+def test_report_median_is_exact_over_the_journeys_when_published(tmp_path: Path) -> None:
+    path = build_reporting(tmp_path / "r.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE fct_funnel_journey_stages (funnel_id VARCHAR, funnel_version INTEGER, "
+            "stage_order INTEGER, seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)"
+        )
+        con.execute(
+            "INSERT INTO fct_funnel_journey_stages VALUES ('direct_ask', 1, 1, 10, false), "
+            "('direct_ask', 1, 1, 20, false), ('direct_ask', 1, 1, 9000, true), "
+            "('direct_ask', 0, 1, 7000, false), ('direct_ask', 1, 2, NULL, false)"
+        )
+    funnel = next(f for f in load_report_data(path).funnels if f.funnel_id == "direct_ask")
+    # Excluded journeys and other versions are left out: the median of 10 and 20.
+    assert funnel.stages[0].median_seconds_to_next_stage == pytest.approx(15.0)

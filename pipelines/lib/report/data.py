@@ -28,6 +28,7 @@ CURRENT_STAGES_VIEW = f"""
         FROM reporting.main.{PUBLISHED_STAGES_TABLE} GROUP BY funnel_id
     )"""
 CAMPAIGNS_TABLE = "agg_campaign_performance"
+JOURNEY_STAGES_TABLE = "fct_funnel_journey_stages"
 # Analysis marts: each optional (older reporting files lack them; their sections are skipped).
 COMPARISON_TABLE = "agg_sequence_comparison"
 MOMENTUM_TABLE = "agg_momentum_curve"
@@ -274,15 +275,25 @@ def load_report_data(reporting_db: Path) -> ReportData:
 def _funnels(con: duckdb.DuckDBPyConnection) -> list[FunnelSummary]:
     stage_rows = con.execute(
         f"""SELECT funnel_id, stage_order, arg_max(stage_name, cohort_date),
-               sum(journeys_reached), sum(dropoff_count)
+               sum(journeys_reached), sum(dropoff_count), sum(journeys_advanced)
         FROM {STAGES_TABLE} GROUP BY funnel_id, stage_order ORDER BY funnel_id, stage_order"""
     ).fetchall()
     medians: dict[tuple[str, int], list[tuple[float, int]]] = defaultdict(list)
-    for funnel_id, order, median, advanced in con.execute(
-        f"""SELECT funnel_id, stage_order, median_seconds_to_next_stage, journeys_advanced
-        FROM {STAGES_TABLE} WHERE median_seconds_to_next_stage IS NOT NULL"""
-    ).fetchall():
-        medians[(funnel_id, order)].append((median, advanced or 0))
+    if _has_table(con, JOURNEY_STAGES_TABLE):
+        # The exact median over the range, from the journeys (same figure as the marts').
+        median_sql = f"""SELECT stages.funnel_id, stages.stage_order,
+               quantile_cont(stages.seconds_to_next_stage, 0.5), 1
+            FROM reporting.main.{JOURNEY_STAGES_TABLE} AS stages
+            JOIN (SELECT DISTINCT funnel_id, funnel_version FROM {STAGES_TABLE}) AS current
+                USING (funnel_id, funnel_version)
+            WHERE NOT stages.is_excluded AND stages.seconds_to_next_stage IS NOT NULL
+            GROUP BY ALL"""
+    else:  # older reporting files: the daily medians weighted by journeys advanced
+        median_sql = f"""SELECT funnel_id, stage_order, median_seconds_to_next_stage,
+               journeys_advanced
+            FROM {STAGES_TABLE} WHERE median_seconds_to_next_stage IS NOT NULL"""
+    for funnel_id, order, median, weight in con.execute(median_sql).fetchall():
+        medians[(funnel_id, order)].append((median, weight or 0))
 
     by_funnel: dict[str, list[tuple]] = defaultdict(list)
     for row in stage_rows:
@@ -317,8 +328,9 @@ def _funnels(con: duckdb.DuckDBPyConnection) -> list[FunnelSummary]:
     for funnel_id, rows in by_funnel.items():
         reached = [int(r[3] or 0) for r in rows]
         stages = []
-        for i, (_, order, name, _, dropoff) in enumerate(rows):
-            nxt = reached[i + 1] if i + 1 < len(rows) else None
+        for i, (_, order, name, _, dropoff, advanced) in enumerate(rows):
+            # journeys_advanced, not the next stage's reach: right with skipped optional stages.
+            nxt = int(advanced or 0) if i + 1 < len(rows) else None
             stages.append(
                 StageSummary(
                     stage_order=int(order),
