@@ -1,34 +1,134 @@
 {#
-  One step of the ordered / strict walk (docs/funnels.md section 2), for candidate stage m:
-  the first event matching m after the anchor, when m is a candidate (anchor < m <= r(anchor)),
-  it lies inside the window, within the stage's max gap of the anchor and, in strict mode, it
-  is the very next event of the sequence. Null when it does not qualify.
+  The journey walk of docs/funnels.md section 2 as one list_reduce per (funnel, user) over the
+  user's sequence in order. Elements and accumulator share the struct type below (list_reduce
+  needs one type): t / m are the event's time (epoch us) and stage bit mask (bit k-1 = stage k);
+  the open journey is s (entry time), cur (anchor stage; 0 = none yet; stage_count once
+  converted), aat / aseq (anchor time and position), mm (any_order: stages matched so far) and
+  r (per stage, the position of the event that reached / matched it, 0 = none); b is the time
+  a first journey must start after (kept journeys of an incremental run); js collects the r of
+  the journeys already closed. The lambda reads the funnel's settings from outer columns:
+  funnel_mode, stage_count, window_us, walk_candidate_masks, walk_max_gaps_us,
+  any_order_required_mask.
 #}
-{% macro funnel_walk_candidate(walk, m) -%}
+{% macro funnel_walk_state_type() -%}
+    struct(
+        t bigint, m integer, s bigint, cur integer, aat bigint, aseq integer, mm integer,
+        b bigint, r integer[], js integer[][]
+    )
+{%- endmacro %}
+
+
+{# When the open journey ends (rule 2): conversion time, else its deadline. #}
+{% macro funnel_walk_end(acc) -%}
     case
-        when
-            {{ m }} > {{ walk }}.anchor_stage
-            and {{ m }} <= {{ walk }}.anchor_next_required_stage
-            and {{ walk }}.anchor_next_at_{{ m }} <= {{ walk }}.deadline_at
-            and (
-                {{ walk }}.stage_{{ m }}_max_gap_seconds is null
-                or {{ seconds_between(walk ~ '.anchor_at', walk ~ '.anchor_next_at_' ~ m) }}
-                <= {{ walk }}.stage_{{ m }}_max_gap_seconds
-            )
-            and (
-                {{ walk }}.funnel_mode != 'strict'
-                or {{ walk }}.anchor_next_sequence_{{ m }} = {{ walk }}.anchor_sequence + 1
-            )
-            then {{ walk }}.anchor_next_sequence_{{ m }}
+        when {{ acc }}.cur = 0 then {{ acc }}.b
+        when {{ acc }}.cur = stage_count then {{ acc }}.aat
+        else {{ acc }}.s + window_us
     end
 {%- endmacro %}
 
 
-{# r(k) of the stage held in `stage_column`, from the wide per-stage funnel columns. #}
-{% macro funnel_next_required_stage(relation, stage_column, max_stages) -%}
-    case {{ stage_column }}
-        {% for k in range(1, max_stages + 1) -%}
-        when {{ k }} then {{ relation }}.stage_{{ k }}_next_required_stage
-        {% endfor -%}
+{#
+  ordered / strict: the candidate stages c+1..r(c) of anchor c that event x qualifies for
+  (stage matched, within each stage's max gap of the anchor), as a bit mask. The caller checks
+  the deadline and strictness.
+#}
+{% macro funnel_walk_qualifying(acc, x) -%}
+    (
+        {{ x }}.m
+        & walk_candidate_masks[{{ acc }}.cur]
+        & case
+            when walk_max_gaps_us is null then -1
+            else list_bit_or(
+                list_transform(
+                    walk_max_gaps_us,
+                    (gap_us, k) -> case
+                        when gap_us is null or {{ x }}.t - {{ acc }}.aat <= gap_us
+                            then 1 << (k - 1)
+                        else 0
+                    end
+                )
+            )
+        end
+    )
+{%- endmacro %}
+
+
+{# One step of the walk for event x at position i of the sequence. #}
+{% macro funnel_walk_step(acc, x, i) -%}
+    {%- set qualifying = funnel_walk_qualifying(acc, x) %}
+    {%- set next_stage = 'cast(floor(log2(' ~ qualifying ~ ')) as integer) + 1' %}
+    {%- set matched = acc ~ '.mm | (' ~ x ~ '.m & ~1)' %}
+    case
+        -- Rule 3: a stage-1 event after the previous journey ended starts the next one.
+        when ({{ x }}.m & 1) = 1 and {{ x }}.t > {{ funnel_walk_end(acc) }}
+            then struct_pack(
+                t := {{ x }}.t,
+                m := {{ x }}.m,
+                s := {{ x }}.t,
+                cur := 1,
+                aat := {{ x }}.t,
+                aseq := cast({{ i }} as integer),
+                mm := 0,
+                b := {{ acc }}.b,
+                r := list_resize([cast({{ i }} as integer)], stage_count, 0),
+                js := case
+                    when {{ acc }}.cur = 0 then {{ acc }}.js
+                    else list_append({{ acc }}.js, {{ acc }}.r)
+                end
+            )
+        -- ordered / strict: the first qualifying event advances to its highest candidate stage.
+        when
+            funnel_mode != 'any_order'
+            and {{ acc }}.cur between 1 and stage_count - 1
+            and {{ x }}.t <= {{ acc }}.s + window_us
+            and (funnel_mode != 'strict' or {{ i }} = {{ acc }}.aseq + 1)
+            and {{ qualifying }} != 0
+            then struct_pack(
+                t := {{ x }}.t,
+                m := {{ x }}.m,
+                s := {{ acc }}.s,
+                cur := {{ next_stage }},
+                aat := {{ x }}.t,
+                aseq := cast({{ i }} as integer),
+                mm := {{ acc }}.mm,
+                b := {{ acc }}.b,
+                r := list_transform(
+                    {{ acc }}.r,
+                    (v, k) -> case when k = {{ next_stage }} then cast({{ i }} as integer) else v end
+                ),
+                js := {{ acc }}.js
+            )
+        -- any_order: each stage's first event after the entry; converted once every required
+        -- stage is matched (at this event, the latest of them).
+        when
+            funnel_mode = 'any_order'
+            and {{ acc }}.cur between 1 and stage_count - 1
+            and {{ x }}.t <= {{ acc }}.s + window_us
+            and ({{ x }}.m & ~{{ acc }}.mm & ~1) != 0
+            then struct_pack(
+                t := {{ x }}.t,
+                m := {{ x }}.m,
+                s := {{ acc }}.s,
+                cur := case
+                    when ({{ matched }}) & any_order_required_mask = any_order_required_mask
+                        then cast(stage_count as integer)
+                    else 1
+                end,
+                aat := {{ x }}.t,
+                aseq := cast({{ i }} as integer),
+                mm := {{ matched }},
+                b := {{ acc }}.b,
+                r := list_transform(
+                    {{ acc }}.r,
+                    (v, k) -> case
+                        when v = 0 and k > 1 and (({{ x }}.m >> (k - 1)) & 1) = 1
+                            then cast({{ i }} as integer)
+                        else v
+                    end
+                ),
+                js := {{ acc }}.js
+            )
+        else {{ acc }}
     end
 {%- endmacro %}

@@ -1,7 +1,10 @@
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
 -- One row per funnel: its settings and, wide per stage k = 1..max_stages, whether the stage is
--- optional, its max gap and r(k), so the journey walk reads them as plain columns.
+-- optional, its max gap, r(k) and name; plus the walk's settings as lists indexed by stage
+-- (macros/funnel_steps.sql): per anchor c, the bit mask of its candidate stages c+1..r(c)
+-- (bit k-1 = stage k); the max gaps in microseconds (null when the funnel has none); the mask
+-- of the stages any_order needs for a conversion (required ones after the first).
 with
 
 funnels as (
@@ -27,13 +30,43 @@ stages_wide as (
     group by funnel_id
 ),
 
+walk_settings as (
+    select
+        funnel_id,
+        list(
+            case
+                when next_required_stage is not null
+                    then (1 << next_required_stage) - (1 << stage_order)
+                else 0
+            end
+            order by stage_order
+        ) as walk_candidate_masks,
+        case
+            when bool_or(max_gap_seconds is not null)
+                then list(max_gap_seconds * 1000000 order by stage_order)
+        end as walk_max_gaps_us,
+        cast(
+            sum(
+                case when stage_order > 1 and not is_optional then 1 << (stage_order - 1) else 0 end
+            ) as integer
+        ) as any_order_required_mask
+    from stages
+    group by funnel_id
+),
+
 final as (
     select
         funnels.*,
-        stages_wide.* exclude (funnel_id)  -- noqa: RF02
+        stages_wide.* exclude (funnel_id),  -- noqa: RF02
+        funnels.window_seconds * 1000000 as window_us,
+        walk_settings.walk_candidate_masks,
+        walk_settings.walk_max_gaps_us,
+        walk_settings.any_order_required_mask
     from funnels
     inner join stages_wide
         on funnels.funnel_id = stages_wide.funnel_id
+    inner join walk_settings
+        on funnels.funnel_id = walk_settings.funnel_id
 )
 
 select * from final

@@ -1,12 +1,9 @@
 {{ config(materialized='table') }}
 
-{%- set max_stages = var('microfunnel__max_stages') | int %}
-
 -- One row per event of a user's funnel sequence (docs/funnels.md section 2): the events that
--- match a stage (stage 1 also needs a listed campaign when the funnel lists campaigns), ordered
--- by (event_at, lowest stage matched, event_id). Each row knows the stages it matches and, for
--- every stage m, the next event after it in the sequence that matches m (next_sequence_m,
--- next_at_m), so the journey walk needs one equi-join per step. Events that only match an
+-- match a stage (stage 1 also needs a listed campaign when the funnel lists campaigns), with the
+-- stages each matches as a bit mask and the lowest of them. fct_funnel_journeys orders them per
+-- user by (event_at, lowest_stage, event_id) and walks them. Events that only match an
 -- exclusion are not part of the sequence.
 with
 
@@ -43,9 +40,8 @@ stage_matches as (
 
 sequence_events as (
     select
-        {% for m in range(1, max_stages + 1) -%}
-        bool_or(target_order = {{ m }}) as matches_stage_{{ m }},
-        {% endfor -%}
+        -- Bit k-1 set when the event matches stage k (the walk's stage mask).
+        cast(bit_or(1 << (target_order - 1)) as integer) as stage_mask,
         min(target_order) as lowest_stage,
         funnel_id,
         user_key,
@@ -58,33 +54,6 @@ sequence_events as (
         any_value(utm_campaign) as utm_campaign
     from stage_matches
     group by funnel_id, user_key, event_id
-),
-
-positioned as (
-    select
-        *,
-        row_number() over (
-            partition by funnel_id, user_key
-            order by event_at, lowest_stage, event_id
-        ) as sequence_number
-    from sequence_events
-),
-
-final as (
-    select
-        {% for m in range(1, max_stages + 1) -%}
-        min(sequence_number) filter (where matches_stage_{{ m }}) over later_events
-            as next_sequence_{{ m }},
-        -- event_at never decreases along the sequence: the first later match is the earliest.
-        min(event_at) filter (where matches_stage_{{ m }}) over later_events as next_at_{{ m }},
-        {% endfor -%}
-        *
-    from positioned
-    window later_events as (
-        partition by funnel_id, user_key
-        order by sequence_number
-        rows between 1 following and unbounded following
-    )
 )
 
-select * from final
+select * from sequence_events

@@ -9,18 +9,15 @@
 
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
--- One row per journey (docs/funnels.md section 2). The stages each possible start reaches come
--- from int_funnel_journey_candidates; here the journeys are chained (the next one starts at
--- the first stage-1 event after the previous one ended), then each gets its per-stage detail,
--- attribution, exclusion, drop-off point and intent segment.
-with recursive
+-- One row per journey (docs/funnels.md section 2). Each user's funnel sequence is walked once,
+-- in order, by a list_reduce state machine (macros/funnel_steps.sql) that reaches the stages
+-- in the funnel's mode and chains the journeys (the next one starts at the first stage-1 event
+-- after the previous one ended); then each journey gets its per-stage detail, attribution,
+-- exclusion, drop-off point and intent segment.
+with
 
 definitions as (
     select * from {{ ref('int_funnel_definitions') }}
-),
-
-linked as (
-    select * from {{ ref('int_funnel_journey_candidates') }}
 ),
 
 funnel_sequence as (
@@ -72,31 +69,240 @@ kept_journeys as (
 ),
 {% endif %}
 
-first_links as (
-    select linked.*
-    from linked
+-- The sequence in order (event_at, lowest stage, event_id): sorting the list of structs is
+-- much faster than an ordered list() aggregate.
+user_sequences as (
+    select
+        funnel_id,
+        user_key,
+        list_sort(
+            list(
+                struct_pack(
+                    event_at := event_at,
+                    lowest_stage := lowest_stage,
+                    event_id := event_id,
+                    stage_mask := stage_mask
+                )
+            )
+        ) as sequence_events
+    from funnel_sequence
+    group by funnel_id, user_key
+),
+
+walk_inputs as (
+    select
+        user_sequences.funnel_id,
+        user_sequences.user_key,
+        user_sequences.sequence_events,
+        definitions.funnel_mode,
+        definitions.stage_count,
+        definitions.window_us,
+        definitions.walk_candidate_masks,
+        definitions.walk_max_gaps_us,
+        definitions.any_order_required_mask,
+        -- Kept journeys (incremental runs) block new starts until the last of them ended.
+        coalesce(epoch_us(kept_journeys.blocked_until), -9223372036854775807) as blocked_until_us
+    from user_sequences
+    inner join definitions
+        on user_sequences.funnel_id = definitions.funnel_id
     left join kept_journeys
         on
-            linked.funnel_id = kept_journeys.funnel_id
-            and linked.user_key = kept_journeys.user_key
-    where kept_journeys.blocked_until is null or linked.started_at > kept_journeys.blocked_until
-    qualify row_number() over (
-        partition by linked.funnel_id, linked.user_key order by linked.started_at
-    ) = 1
+            user_sequences.funnel_id = kept_journeys.funnel_id
+            and user_sequences.user_key = kept_journeys.user_key
+),
+
+walk_states as (
+    select
+        funnel_id,
+        user_key,
+        sequence_events,
+        list_reduce(
+            -- list_reduce needs the elements in the accumulator's type.
+            list_transform(
+                sequence_events,
+                e -> cast(
+                    struct_pack(
+                        t := epoch_us(e.event_at),
+                        m := e.stage_mask,
+                        s := null,
+                        cur := null,
+                        aat := null,
+                        aseq := null,
+                        mm := null,
+                        b := null,
+                        r := null,
+                        js := null
+                    ) as {{ funnel_walk_state_type() }}
+                )
+            ),
+            (acc, x, i) -> {{ funnel_walk_step('acc', 'x', 'i') }},
+            cast(
+                struct_pack(
+                    t := 0,
+                    m := 0,
+                    s := 0,
+                    cur := 0,
+                    aat := 0,
+                    aseq := 0,
+                    mm := 0,
+                    b := blocked_until_us,
+                    r := [],
+                    js := []
+                ) as {{ funnel_walk_state_type() }}
+            )
+        ) as walk_state
+    from walk_inputs
+),
+
+-- One row per journey: per stage, the position in the sequence of the event that reached it
+-- (ordered, strict) or matched it (any_order), 0 when none.
+walked_journeys as (
+    select
+        walk_states.funnel_id,
+        walk_states.user_key,
+        walk_states.sequence_events,
+        unnest(
+            case
+                when walk_states.walk_state.cur = 0 then walk_states.walk_state.js
+                else list_append(walk_states.walk_state.js, walk_states.walk_state.r)
+            end
+        ) as stage_positions
+    from walk_states
+),
+
+journey_entries as (
+    select
+        walked_journeys.funnel_id,
+        walked_journeys.user_key,
+        walked_journeys.sequence_events,
+        walked_journeys.stage_positions,
+        definitions.funnel_version,
+        definitions.funnel_mode,
+        definitions.stage_count,
+        definitions.window_days,
+        definitions.attribution_model,
+        definitions.attribution_stage_order,
+        definitions.intent_mid_from_stage,
+        definitions.intent_late_from_stage,
+        definitions.any_order_required_mask,
+        {% for k in range(1, max_stages + 1) -%}
+        definitions.stage_{{ k }}_is_optional,
+        {% endfor -%}
+        entry_event.event_date as cohort_date,
+        entry_event.event_id as start_event_id,
+        entry_event.event_at as started_at,
+        {{ dbt.dateadd('second', 'definitions.window_seconds', 'entry_event.event_at') }}
+            as deadline_at,
+        entry_event.platform as entry_platform,
+        entry_event.campaign_id as entry_campaign_id,
+        entry_event.utm_campaign as entry_utm_campaign
+    from walked_journeys
+    inner join definitions
+        on walked_journeys.funnel_id = definitions.funnel_id
+    inner join funnel_sequence as entry_event
+        on
+            walked_journeys.funnel_id = entry_event.funnel_id
+            and walked_journeys.sequence_events[walked_journeys.stage_positions[1]].event_id
+            = entry_event.event_id
+),
+
+-- any_order: the walk stops matching at the conversion; an optional stage still unmatched then
+-- is matched by its first event after the entry within the deadline (it may come later).
+journey_matches as (
+    select
+        *,
+        case
+            when
+                funnel_mode = 'any_order'
+                and list_bit_or(
+                    list_transform(
+                        stage_positions, (v, k) -> case when v > 0 then 1 << (k - 1) else 0 end
+                    )
+                ) & any_order_required_mask = any_order_required_mask
+                then list_transform(
+                    stage_positions,
+                    (v, k) -> case
+                        when v = 0
+                            then coalesce(
+                                list_filter(
+                                    range(stage_positions[1] + 1, len(sequence_events) + 1),
+                                    j -> ((sequence_events[j].stage_mask >> (k - 1)) & 1) = 1
+                                    and sequence_events[j].event_at <= deadline_at
+                                )[1],
+                                0
+                            )
+                        else v
+                    end
+                )
+            else stage_positions
+        end as matched_positions
+    from journey_entries
+),
+
+-- Stage positions: ordered / strict as walked; any_order: stage k is reached when it and every
+-- required stage before it are matched, at the latest of those events (greatest ignores the
+-- nulls of optional stages).
+journey_positions as (
+    select
+        *,
+        {% for k in range(1, max_stages + 1) -%}
+        {%- set matched_k = 'nullif(matched_positions[' ~ k ~ '], 0)' %}
+        {%- if k <= 2 %}
+        {{ matched_k }} as stage_{{ k }}_sequence
+        {%- else -%}
+        case
+            when funnel_mode != 'any_order' then {{ matched_k }}
+            when
+                {{ matched_k }} is not null
+                {%- for j in range(2, k) %}
+                and (stage_{{ j }}_is_optional or matched_positions[{{ j }}] > 0)
+                {%- endfor %}
+                then greatest(
+                    {{ matched_k }}
+                    {%- for j in range(2, k) %},
+                    case when not stage_{{ j }}_is_optional then matched_positions[{{ j }}] end
+                    {%- endfor %}
+                )
+        end as stage_{{ k }}_sequence
+        {%- endif %}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from journey_matches
+),
+
+journey_stages as (
+    select
+        *,
+        {% for k in range(1, max_stages + 1) -%}
+        sequence_events[stage_{{ k }}_sequence].event_at as stage_{{ k }}_reached_at,
+        sequence_events[stage_{{ k }}_sequence].event_id as stage_{{ k }}_sequence_event_id,
+        {% endfor -%}
+        case
+            {% for k in range(max_stages, 1, -1) -%}
+            when stage_{{ k }}_sequence is not null then {{ k }}
+            {% endfor -%}
+            else 1
+        end as furthest_stage
+    from journey_positions
 ),
 
 journey_chain as (
-    select * from first_links
-    union all
-    select linked.*
-    from journey_chain
-    inner join linked
-        on
-            journey_chain.funnel_id = linked.funnel_id
-            and journey_chain.user_key = linked.user_key
-            and journey_chain.next_started_at = linked.started_at
-            -- Starts strictly increase along a chain, so the recursion always ends.
-            and linked.started_at > journey_chain.started_at
+    select
+        * exclude (sequence_events, stage_positions, matched_positions),
+        case
+            {% for k in range(2, max_stages + 1) -%}
+            when stage_count = {{ k }} then stage_{{ k }}_reached_at is not null
+            {% endfor -%}
+            else false
+        end as is_converted,
+        case
+            {% for k in range(2, max_stages + 1) -%}
+            when stage_count = {{ k }} and stage_{{ k }}_reached_at is not null
+                then stage_{{ k }}_reached_at
+            {% endfor -%}
+            else deadline_at
+        end as ended_at
+    from journey_stages
 ),
 
 -- Intent: how far the user had already gone in this funnel before this journey started.
@@ -139,7 +345,7 @@ reached_stage_sequences as (
         user_key,
         ended_at,
         {{ k }} as stage_order,
-        stage_{{ k }}_sequence as sequence_number,
+        stage_{{ k }}_sequence_event_id as event_id,
         stage_{{ k }}_reached_at as reached_at
     from journeys
     where stage_{{ k }}_sequence is not null
@@ -150,7 +356,6 @@ reached_stage_sequences as (
 reached_stages as (
     select
         reached_stage_sequences.*,
-        funnel_sequence.event_id,
         funnel_sequence.event_name,
         funnel_sequence.platform,
         funnel_sequence.campaign_id,
@@ -164,7 +369,7 @@ reached_stages as (
         on
             reached_stage_sequences.funnel_id = funnel_sequence.funnel_id
             and reached_stage_sequences.user_key = funnel_sequence.user_key
-            and reached_stage_sequences.sequence_number = funnel_sequence.sequence_number
+            and reached_stage_sequences.event_id = funnel_sequence.event_id
 ),
 
 -- Engaged time in a stage: every event of the user from reaching it until the next reached
