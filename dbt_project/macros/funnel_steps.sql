@@ -93,9 +93,9 @@
                 aseq := cast({{ i }} as integer),
                 mm := {{ acc }}.mm,
                 b := {{ acc }}.b,
-                r := list_transform(
-                    {{ acc }}.r,
-                    (v, k) -> case when k = {{ next_stage }} then cast({{ i }} as integer) else v end
+                -- Stages skip forward only: keep the positions before the new stage, append it.
+                r := list_append(
+                    list_resize({{ acc }}.r, {{ next_stage }} - 1, 0), cast({{ i }} as integer)
                 ),
                 js := {{ acc }}.js
             )

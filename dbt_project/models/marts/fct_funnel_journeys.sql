@@ -115,6 +115,8 @@ walk_states as (
     select
         funnel_id,
         user_key,
+        funnel_mode,
+        any_order_required_mask,
         sequence_events,
         list_reduce(
             -- list_reduce needs the elements in the accumulator's type.
@@ -154,20 +156,66 @@ walk_states as (
     from walk_inputs
 ),
 
--- One row per journey: per stage, the position in the sequence of the event that reached it
--- (ordered, strict) or matched it (any_order), 0 when none.
-walked_journeys as (
+-- Per user, the walked journeys: per stage, the position in the sequence of the event that
+-- reached it (ordered, strict) or matched it (any_order), 0 or missing when none; and each
+-- journey's furthest stage (any_order: a matched stage counts once every required stage
+-- before it is matched), for the intent of the next ones.
+walk_journey_lists as (
     select
-        walk_states.funnel_id,
-        walk_states.user_key,
-        walk_states.sequence_events,
-        unnest(
+        funnel_id,
+        user_key,
+        sequence_events,
+        journey_positions,
+        list_transform(
+            journey_positions,
+            positions -> list_max(
+                list_transform(
+                    positions,
+                    (v, k) -> case
+                        when
+                            v > 0
+                            and (
+                                funnel_mode != 'any_order'
+                                or list_bit_or(
+                                    list_transform(
+                                        positions,
+                                        (w, j) -> case
+                                            when w > 0 and j < k then 1 << (j - 1) else 0
+                                        end
+                                    )
+                                ) & any_order_required_mask
+                                = any_order_required_mask & ((1 << (k - 1)) - 1)
+                            )
+                            then k
+                    end
+                )
+            )
+        ) as journey_furthest_stages
+    from (
+        select
+            walk_states.*,
             case
                 when walk_states.walk_state.cur = 0 then walk_states.walk_state.js
                 else list_append(walk_states.walk_state.js, walk_states.walk_state.r)
-            end
-        ) as stage_positions
-    from walk_states
+            end as journey_positions
+        from walk_states
+    ) as walked
+),
+
+walked_journeys as (
+    select
+        funnel_id,
+        user_key,
+        sequence_events,
+        unnest(journey_positions) as stage_positions,
+        -- The deepest stage of the user's earlier journeys (same funnel), 0 when none.
+        unnest(
+            list_transform(
+                range(len(journey_positions)),
+                n -> coalesce(list_max(journey_furthest_stages[1:n]), 0)
+            )
+        ) as earlier_furthest_stage
+    from walk_journey_lists
 ),
 
 journey_entries as (
@@ -176,6 +224,7 @@ journey_entries as (
         walked_journeys.user_key,
         walked_journeys.sequence_events,
         walked_journeys.stage_positions,
+        walked_journeys.earlier_furthest_stage,
         definitions.funnel_version,
         definitions.funnel_mode,
         definitions.stage_count,
@@ -301,7 +350,16 @@ journey_chain as (
                 then stage_{{ k }}_reached_at
             {% endfor -%}
             else deadline_at
-        end as ended_at
+        end as ended_at,
+        -- When the next reached stage (optional stages may have been skipped) was reached.
+        {% for k in range(1, max_stages) -%}
+        coalesce(
+            {%- for j in range(k + 1, max_stages + 1) %}
+            stage_{{ j }}_reached_at{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as stage_{{ k }}_next_reached_at,
+        {% endfor -%}
+        cast(null as timestamp) as stage_{{ max_stages }}_next_reached_at
     from journey_stages
 ),
 
@@ -319,15 +377,7 @@ journeys as (
             {% endfor -%}
         end as furthest_reached_at,
         greatest(
-            coalesce(kept_journeys.prior_furthest_stage, 0),
-            coalesce(
-                max(journey_chain.furthest_stage) over (
-                    partition by journey_chain.funnel_id, journey_chain.user_key
-                    order by journey_chain.started_at
-                    rows between unbounded preceding and 1 preceding
-                ),
-                0
-            )
+            coalesce(kept_journeys.prior_furthest_stage, 0), journey_chain.earlier_furthest_stage
         ) as prior_furthest_stage
     from journey_chain
     left join kept_journeys
@@ -346,7 +396,8 @@ reached_stage_sequences as (
         ended_at,
         {{ k }} as stage_order,
         stage_{{ k }}_sequence_event_id as event_id,
-        stage_{{ k }}_reached_at as reached_at
+        stage_{{ k }}_reached_at as reached_at,
+        stage_{{ k }}_next_reached_at as next_reached_at
     from journeys
     where stage_{{ k }}_sequence is not null
     {% if not loop.last %}union all{% endif %}
@@ -358,12 +409,7 @@ reached_stages as (
         reached_stage_sequences.*,
         funnel_sequence.event_name,
         funnel_sequence.platform,
-        funnel_sequence.campaign_id,
-        -- The next reached stage (optional stages may have been skipped).
-        lead(reached_stage_sequences.reached_at) over (
-            partition by reached_stage_sequences.journey_id
-            order by reached_stage_sequences.stage_order
-        ) as next_reached_at
+        funnel_sequence.campaign_id
     from reached_stage_sequences
     inner join funnel_sequence
         on
