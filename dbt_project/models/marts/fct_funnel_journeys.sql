@@ -378,7 +378,20 @@ journeys as (
         end as furthest_reached_at,
         greatest(
             coalesce(kept_journeys.prior_furthest_stage, 0), journey_chain.earlier_furthest_stage
-        ) as prior_furthest_stage
+        ) as prior_furthest_stage,
+        case journey_chain.attribution_stage_order
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then journey_chain.stage_{{ k }}_sequence_event_id
+            {% endfor -%}
+        end as attribution_event_id,
+        -- The user's events any detail reads lie in [started_at, activity_until]: an optional
+        -- any_order stage may be reached after the conversion.
+        greatest(
+            journey_chain.ended_at
+            {%- for k in range(1, max_stages + 1) %},
+            journey_chain.stage_{{ k }}_reached_at
+            {%- endfor %}
+        ) as activity_until
     from journey_chain
     left join kept_journeys
         on
@@ -386,80 +399,12 @@ journeys as (
             and journey_chain.user_key = kept_journeys.user_key
 ),
 
--- Long form: one row per journey and reached stage, with the event that reached it.
-reached_stage_sequences as (
-    {% for k in range(1, max_stages + 1) -%}
-    select
-        journey_id,
-        funnel_id,
-        user_key,
-        ended_at,
-        {{ k }} as stage_order,
-        stage_{{ k }}_sequence_event_id as event_id,
-        stage_{{ k }}_reached_at as reached_at,
-        stage_{{ k }}_next_reached_at as next_reached_at
-    from journeys
-    where stage_{{ k }}_sequence is not null
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-reached_stages as (
-    select
-        reached_stage_sequences.*,
-        funnel_sequence.event_name,
-        funnel_sequence.platform,
-        funnel_sequence.campaign_id
-    from reached_stage_sequences
-    inner join funnel_sequence
-        on
-            reached_stage_sequences.funnel_id = funnel_sequence.funnel_id
-            and reached_stage_sequences.user_key = funnel_sequence.user_key
-            and reached_stage_sequences.event_id = funnel_sequence.event_id
-),
-
--- Engaged time in a stage: every event of the user from reaching it until the next reached
--- stage (or the journey end for the furthest stage), half-open.
-stage_engagement as (
-    select
-        reached_stages.journey_id,
-        reached_stages.stage_order,
-        cast(coalesce(sum(events.engagement_time_ms), 0) as double) / 1000.0 as engaged_seconds
-    from reached_stages
-    left join events
-        on
-            reached_stages.user_key = events.user_key
-            and events.event_at >= reached_stages.reached_at
-            and events.event_at < coalesce(reached_stages.next_reached_at, reached_stages.ended_at)
-    group by reached_stages.journey_id, reached_stages.stage_order
-),
-
-stage_details as (
-    select
-        {% for k in range(1, max_stages + 1) -%}
-        max(reached_stages.event_id) filter (where reached_stages.stage_order = {{ k }})
-            as stage_{{ k }}_event_id,
-        max(reached_stages.event_name) filter (where reached_stages.stage_order = {{ k }})
-            as stage_{{ k }}_event_name,
-        max(
-            {{ seconds_between('reached_stages.reached_at', 'reached_stages.next_reached_at') }}
-        ) filter (where reached_stages.stage_order = {{ k }}) as stage_{{ k }}_seconds_to_next,
-        max(stage_engagement.engaged_seconds) filter (where reached_stages.stage_order = {{ k }})
-            as stage_{{ k }}_engaged_seconds,
-        {% endfor -%}
-        reached_stages.journey_id
-    from reached_stages
-    inner join stage_engagement
-        on
-            reached_stages.journey_id = stage_engagement.journey_id
-            and reached_stages.stage_order = stage_engagement.stage_order
-    group by reached_stages.journey_id
-),
-
--- The user's events during the journey: the last touch and the drop-off point.
+-- The user's events during the journey, in one range join: the last touch, the drop-off
+-- point, the names and campaigns of the stage events and the engaged time in each stage
+-- (every event from reaching it until the next reached stage, or the journey end for the
+-- furthest stage, half-open).
 journey_activity as (
     select
-        journeys.journey_id,
         max(
             struct_pack(
                 event_at := events.event_at,
@@ -467,21 +412,43 @@ journey_activity as (
                 platform := events.platform,
                 campaign_id := events.campaign_id
             )
-        ) filter (where events.campaign_id is not null) as last_touch,
+        ) filter (
+            where events.campaign_id is not null and events.event_at <= journeys.ended_at
+        ) as last_touch,
         max(
             struct_pack(
                 event_at := events.event_at,
                 event_id := events.event_id,
                 event_name := events.event_name
             )
-        ) filter (where events.event_at >= journeys.furthest_reached_at) as last_event,
-        count(*) filter (where events.event_at > journeys.furthest_reached_at) as events_after
+        ) filter (
+            where events.event_at >= journeys.furthest_reached_at
+            and events.event_at <= journeys.ended_at
+        ) as last_event,
+        count(*) filter (
+            where events.event_at > journeys.furthest_reached_at
+            and events.event_at <= journeys.ended_at
+        ) as events_after,
+        any_value(
+            struct_pack(platform := events.platform, campaign_id := events.campaign_id)
+        ) filter (where events.event_id = journeys.attribution_event_id) as attribution_touch,
+        {% for k in range(1, max_stages + 1) -%}
+        any_value(events.event_name) filter (
+            where events.event_id = journeys.stage_{{ k }}_sequence_event_id
+        ) as stage_{{ k }}_event_name,
+        sum(events.engagement_time_ms) filter (
+            where events.event_at >= journeys.stage_{{ k }}_reached_at
+            and events.event_at
+            < coalesce(journeys.stage_{{ k }}_next_reached_at, journeys.ended_at)
+        ) as stage_{{ k }}_engagement_ms,
+        {% endfor -%}
+        journeys.journey_id
     from journeys
     inner join events
         on
             journeys.user_key = events.user_key
             and events.event_at >= journeys.started_at
-            and events.event_at <= journeys.ended_at
+            and events.event_at <= journeys.activity_until
     group by journeys.journey_id
 ),
 
@@ -493,19 +460,22 @@ exclusion_windows as (
         journeys.user_key,
         exclusions.exclusion_order,
         exclusions.exclusion_name,
-        from_stage.reached_at as from_at,
-        coalesce(to_stage.reached_at, journeys.ended_at) as until_at
+        case exclusions.from_stage_order
+            {% for k in range(1, max_stages + 1) -%}
+            when {{ k }} then journeys.stage_{{ k }}_reached_at
+            {% endfor -%}
+        end as from_at,
+        coalesce(
+            case exclusions.to_stage_order
+                {% for k in range(1, max_stages + 1) -%}
+                when {{ k }} then journeys.stage_{{ k }}_reached_at
+                {% endfor -%}
+            end,
+            journeys.ended_at
+        ) as until_at
     from journeys
     inner join exclusions
         on journeys.funnel_id = exclusions.funnel_id
-    inner join reached_stages as from_stage
-        on
-            journeys.journey_id = from_stage.journey_id
-            and exclusions.from_stage_order = from_stage.stage_order
-    left join reached_stages as to_stage
-        on
-            journeys.journey_id = to_stage.journey_id
-            and exclusions.to_stage_order = to_stage.stage_order
 ),
 
 journey_exclusions as (
@@ -538,8 +508,10 @@ attributed as (
                 journeys.attribution_model = 'last_touch'
                 and journey_activity.last_touch is not null
                 then struct_extract(journey_activity.last_touch, 'platform')
-            when journeys.attribution_model = 'stage' and attribution_stage.campaign_id is not null
-                then attribution_stage.platform
+            when
+                journeys.attribution_model = 'stage'
+                and struct_extract(journey_activity.attribution_touch, 'campaign_id') is not null
+                then struct_extract(journey_activity.attribution_touch, 'platform')
             else journeys.entry_platform
         end as platform,
         case
@@ -547,8 +519,10 @@ attributed as (
                 journeys.attribution_model = 'last_touch'
                 and journey_activity.last_touch is not null
                 then struct_extract(journey_activity.last_touch, 'campaign_id')
-            when journeys.attribution_model = 'stage' and attribution_stage.campaign_id is not null
-                then attribution_stage.campaign_id
+            when
+                journeys.attribution_model = 'stage'
+                and struct_extract(journey_activity.attribution_touch, 'campaign_id') is not null
+                then struct_extract(journey_activity.attribution_touch, 'campaign_id')
             else journeys.entry_campaign_id
         end as campaign_id,
         -- Drop-off point: only for journeys that did not convert.
@@ -565,14 +539,19 @@ attributed as (
                 then struct_extract(journey_activity.last_event, 'event_at')
         end as dropoff_at,
         coalesce(journey_activity.events_after, 0) as events_after,
+        {% for k in range(1, max_stages + 1) -%}
+        journey_activity.stage_{{ k }}_event_name,
+        case
+            when journeys.stage_{{ k }}_reached_at is not null
+                then
+                    cast(coalesce(journey_activity.stage_{{ k }}_engagement_ms, 0) as double)
+                    / 1000.0
+        end as stage_{{ k }}_engaged_seconds,
+        {% endfor -%}
         journey_exclusions.first_exclusion
     from journeys
     left join journey_activity
         on journeys.journey_id = journey_activity.journey_id
-    left join reached_stages as attribution_stage
-        on
-            journeys.journey_id = attribution_stage.journey_id
-            and journeys.attribution_stage_order = attribution_stage.stage_order
     left join journey_exclusions
         on journeys.journey_id = journey_exclusions.journey_id
 ),
@@ -611,10 +590,12 @@ final as (
         attributed.deadline_at,
         {% for k in range(1, max_stages + 1) -%}
         attributed.stage_{{ k }}_reached_at,
-        stage_details.stage_{{ k }}_event_id,
-        stage_details.stage_{{ k }}_event_name,
-        stage_details.stage_{{ k }}_seconds_to_next,
-        stage_details.stage_{{ k }}_engaged_seconds,
+        attributed.stage_{{ k }}_sequence_event_id as stage_{{ k }}_event_id,
+        attributed.stage_{{ k }}_event_name,
+        {{ seconds_between(
+            'attributed.stage_' ~ k ~ '_reached_at', 'attributed.stage_' ~ k ~ '_next_reached_at'
+        ) }} as stage_{{ k }}_seconds_to_next,
+        attributed.stage_{{ k }}_engaged_seconds,
         {% endfor -%}
         attributed.furthest_stage,
         case attributed.furthest_stage
@@ -653,8 +634,6 @@ final as (
     cross join latest_export
     inner join definitions
         on attributed.funnel_id = definitions.funnel_id
-    left join stage_details
-        on attributed.journey_id = stage_details.journey_id
     left join campaign_intent
         on attributed.journey_id = campaign_intent.journey_id
 )
