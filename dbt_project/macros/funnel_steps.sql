@@ -132,3 +132,65 @@
         else {{ acc }}
     end
 {%- endmacro %}
+
+
+{#
+  A filter of a stage or exclusion entry (docs/funnels.md section 1) on the event's row: the
+  value of its field (a canonical column, is_paid_touch, or a GA4 parameter) for the filter
+  struct f, read from the row's columns.
+#}
+{% macro funnel_filter_field_value(f) -%}
+    case
+        when {{ f }}.param_key is not null
+            then {{ json_text('properties', f ~ '.param_key') }}
+        when {{ f }}.field_name = 'page_url' then page_url
+        when {{ f }}.field_name = 'referrer' then referrer
+        when {{ f }}.field_name = 'utm_source' then utm_source
+        when {{ f }}.field_name = 'utm_medium' then utm_medium
+        when {{ f }}.field_name = 'utm_campaign' then utm_campaign
+        when {{ f }}.field_name = 'utm_content' then utm_content
+        when {{ f }}.field_name = 'utm_term' then utm_term
+        when {{ f }}.field_name = 'utm_id' then utm_id
+        when {{ f }}.field_name = 'click_id' then click_id
+        when {{ f }}.field_name = 'click_id_type' then click_id_type
+        when {{ f }}.field_name = 'currency' then currency
+        when {{ f }}.field_name = 'event_name' then event_name
+        when {{ f }}.field_name = 'platform' then platform
+        when {{ f }}.field_name = 'campaign_id' then campaign_id
+        when {{ f }}.field_name = 'engagement_time_ms'
+            then cast(engagement_time_ms as varchar)
+        when {{ f }}.field_name = 'value' then cast(value as varchar)
+        when {{ f }}.field_name = 'is_paid_touch'
+            then case when is_paid_touch then 'true' else 'false' end
+    end
+{%- endmacro %}
+
+
+{# Whether filter struct f (with its field_value) passes; null when the value is null. #}
+{% macro funnel_filter_result(f) -%}
+    case {{ f }}.operator
+        when 'eq'
+            then
+                case
+                    when {{ f }}.value_number is not null
+                        then try_cast({{ f }}.field_value as double) = {{ f }}.value_number
+                    else {{ f }}.field_value = {{ f }}.value_text
+                end
+        when 'ne'
+            then
+                case
+                    when {{ f }}.value_number is not null
+                        then try_cast({{ f }}.field_value as double) != {{ f }}.value_number
+                    else {{ f }}.field_value != {{ f }}.value_text
+                end
+        when 'in' then list_contains({{ f }}.value_list, {{ f }}.field_value)
+        when 'not_in' then not list_contains({{ f }}.value_list, {{ f }}.field_value)
+        when 'gt' then try_cast({{ f }}.field_value as double) > {{ f }}.value_number
+        when 'gte' then try_cast({{ f }}.field_value as double) >= {{ f }}.value_number
+        when 'lt' then try_cast({{ f }}.field_value as double) < {{ f }}.value_number
+        when 'lte' then try_cast({{ f }}.field_value as double) <= {{ f }}.value_number
+        when 'contains' then contains({{ f }}.field_value, {{ f }}.value_text)
+        when 'is_null' then {{ f }}.field_value is null
+        when 'not_null' then {{ f }}.field_value is not null
+    end
+{%- endmacro %}
