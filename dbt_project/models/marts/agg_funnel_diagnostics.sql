@@ -30,29 +30,22 @@ stages as (
     from {{ ref('stg_funnels__stages') }}
 ),
 
--- Journeys of the current definitions, excluded ones left out; organic gets named keys.
+-- Journeys of the current definitions, excluded ones left out.
 journeys as (
-    select
-        fct.*,
-        coalesce(fct.platform, 'organic') as group_platform,
-        coalesce(fct.campaign_id, '(none)') as group_campaign_id
-    from {{ ref('fct_funnel_journeys') }} as fct
-    inner join funnels
-        on
-            fct.funnel_id = funnels.funnel_id
-            and fct.funnel_version = funnels.funnel_version
-    where not fct.is_excluded
+    select * from {{ ref('int_funnel_journeys_counted') }}
+    where not is_excluded and is_current_version
 ),
 
+-- Every journey also counts in the rollup over all campaigns.
 grouped_journeys as (
     select
-        * exclude (platform, campaign_id, group_platform, group_campaign_id),
-        group_platform as platform,
-        group_campaign_id as campaign_id
+        * exclude (platform, campaign_id),
+        platform,
+        campaign_id
     from journeys
     union all
     select
-        * exclude (platform, campaign_id, group_platform, group_campaign_id),
+        * exclude (platform, campaign_id),
         '(all)' as platform,
         '(all)' as campaign_id
     from journeys

@@ -9,14 +9,13 @@ journeys as (
         funnel_id,
         funnel_version,
         cohort_date,
-        -- Organic journeys get named placeholders so every row has a key.
-        coalesce(platform, 'organic') as platform,
-        coalesce(campaign_id, '(none)') as campaign_id,
+        platform,
+        campaign_id,
         is_converted,
         seconds_to_convert,
         is_excluded,
         is_final
-    from {{ ref('fct_funnel_journeys') }}
+    from {{ ref('int_funnel_journeys_counted') }}
 ),
 
 -- is_final only moves forward in time, so the newest final cohort day of a funnel version

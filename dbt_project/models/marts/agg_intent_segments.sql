@@ -1,51 +1,11 @@
 {{ config(materialized='table') }}
 
-{%- set max_stages = var('microfunnel__max_stages') | int %}
-
 -- Stage reach and conversion per cohort day, platform, campaign and intent segment
 -- (docs/funnels.md sections 3, 4 and 6): do returning, warmer users move faster?
 with
 
-journeys as (
-    select
-        * exclude (platform, campaign_id),
-        coalesce(platform, 'organic') as platform,
-        coalesce(campaign_id, '(none)') as campaign_id
-    from {{ ref('fct_funnel_journeys') }}
-    where not is_excluded
-),
-
-stage_numbers as (
-    select stage_values.stage_order
-    from (
-        values
-        {% for k in range(1, max_stages + 1) -%}
-        ({{ k }}){{ ',' if not loop.last }}
-        {% endfor -%}
-    ) as stage_values (stage_order)
-),
-
--- One row per journey and stage of its funnel; a skipped optional stage is not reached.
 journey_stages as (
-    select
-        journeys.funnel_id,
-        journeys.funnel_version,
-        journeys.cohort_date,
-        journeys.platform,
-        journeys.campaign_id,
-        journeys.intent_segment,
-        journeys.stage_count,
-        journeys.furthest_stage,
-        journeys.is_final,
-        stage_numbers.stage_order,
-        case stage_numbers.stage_order
-            {% for k in range(1, max_stages + 1) -%}
-            when {{ k }} then journeys.stage_{{ k }}_reached_at is not null
-            {% endfor -%}
-        end as is_reached
-    from journeys
-    inner join stage_numbers
-        on stage_numbers.stage_order <= journeys.stage_count
+    select * from {{ ref('int_funnel_journey_stages_counted') }}
 ),
 
 stage_stats as (
@@ -59,8 +19,7 @@ stage_stats as (
         stage_order,
         max(stage_count) as stage_count,
         count(case when is_reached then 1 end) as journeys_reached,
-        count(case when is_reached and furthest_stage > stage_order then 1 end)
-            as journeys_advanced,
+        count(case when is_advanced then 1 end) as journeys_advanced,
         bool_and(is_final) as is_final
     from journey_stages
     group by

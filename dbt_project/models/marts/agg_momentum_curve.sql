@@ -1,47 +1,11 @@
 {{ config(materialized='table') }}
 
-{%- set max_stages = var('microfunnel__max_stages') | int %}
-
 -- P(final conversion | stage reached) per stage, per platform and campaign plus the (all)
 -- rollup (docs/funnels.md section 6): how much each micro-commitment raises the odds.
 with
 
-journeys as (
-    select
-        * exclude (platform, campaign_id),
-        coalesce(platform, 'organic') as platform,
-        coalesce(campaign_id, '(none)') as campaign_id
-    from {{ ref('fct_funnel_journeys') }}
-    where not is_excluded
-),
-
-stage_numbers as (
-    select stage_values.stage_order
-    from (
-        values
-        {% for k in range(1, max_stages + 1) -%}
-        ({{ k }}){{ ',' if not loop.last }}
-        {% endfor -%}
-    ) as stage_values (stage_order)
-),
-
--- One row per journey and stage of its funnel; a skipped optional stage is not reached.
 journey_stages as (
-    select
-        journeys.funnel_id,
-        journeys.funnel_version,
-        journeys.platform,
-        journeys.campaign_id,
-        journeys.is_converted,
-        stage_numbers.stage_order,
-        case stage_numbers.stage_order
-            {% for k in range(1, max_stages + 1) -%}
-            when {{ k }} then journeys.stage_{{ k }}_reached_at is not null
-            {% endfor -%}
-        end as is_reached
-    from journeys
-    inner join stage_numbers
-        on stage_numbers.stage_order <= journeys.stage_count
+    select * from {{ ref('int_funnel_journey_stages_counted') }}
 ),
 
 -- Every journey also counts in the rollup over all campaigns.

@@ -19,18 +19,14 @@ funnels as (
 -- Journeys of the current definitions; excluded journeys count nowhere (docs/funnels.md 3).
 journeys as (
     select
-        fct.funnel_id,
-        fct.cohort_date,
-        fct.platform,
-        fct.campaign_id,
-        fct.is_converted,
-        fct.is_final
-    from {{ ref('fct_funnel_journeys') }} as fct
-    inner join funnels
-        on
-            fct.funnel_id = funnels.funnel_id
-            and fct.funnel_version = funnels.funnel_version
-    where not fct.is_excluded
+        funnel_id,
+        cohort_date,
+        platform,
+        campaign_id,
+        is_converted,
+        is_final
+    from {{ ref('int_funnel_journeys_counted') }}
+    where not is_excluded and is_current_version
 ),
 
 ad_spend as (
@@ -67,7 +63,8 @@ campaign_days as (
         campaign_id,
         cohort_date
     from journeys
-    where campaign_id is not null
+    -- Organic journeys (campaign '(none)') have no spend.
+    where campaign_id != '(none)'
 ),
 
 daily_spend as (

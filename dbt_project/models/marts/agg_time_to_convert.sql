@@ -28,10 +28,10 @@ conversions as (
     select
         funnel_id,
         funnel_version,
-        coalesce(platform, 'organic') as platform,
-        coalesce(campaign_id, '(none)') as campaign_id,
+        platform,
+        campaign_id,
         seconds_to_convert
-    from {{ ref('fct_funnel_journeys') }}
+    from {{ ref('int_funnel_journeys_counted') }}
     where is_converted and not is_excluded
 ),
 
