@@ -43,16 +43,15 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
+from pipelines.lib import journey_groups
 from pipelines.lib.funnel_reference import quantile_cont
 from pipelines.lib.funnels.model import Funnel
+from pipelines.lib.journey_groups import ALL, scopes
 
 Z_95 = 1.959963984540054  # the standard normal's 0.975 quantile
-ORGANIC_PLATFORM = "organic"
-ORGANIC_CAMPAIGN = "(none)"
-ALL = "(all)"
 FINDINGS = (
     "largest_dropoff",
     "slowest_step",
@@ -62,33 +61,13 @@ FINDINGS = (
 )
 
 
-class JourneyLike(Protocol):
+class JourneyLike(journey_groups.JourneyLike, Protocol):
     """The journey attributes these marts read (a subset of `funnel_reference.Journey`)."""
 
     @property
-    def funnel_id(self) -> str: ...
-    @property
-    def funnel_version(self) -> int: ...
-    @property
-    def platform(self) -> str | None: ...
-    @property
-    def campaign_id(self) -> str | None: ...
-    @property
-    def cohort_date(self) -> date: ...
-    @property
-    def reached_at(self) -> tuple[datetime | None, ...]: ...
-    @property
     def seconds_to_next(self) -> tuple[float | None, ...]: ...
     @property
-    def furthest_stage(self) -> int: ...
-    @property
-    def is_converted(self) -> bool: ...
-    @property
-    def is_excluded(self) -> bool: ...
-    @property
     def is_stalled(self) -> bool: ...
-    @property
-    def is_final(self) -> bool: ...
 
 
 SpendByCampaignDay = Mapping[tuple[str | None, str | None, date], float]
@@ -455,11 +434,6 @@ def _steps(group: Sequence[JourneyLike], funnel: Funnel, min_journeys: int) -> l
     return steps
 
 
-def _group_key(j: JourneyLike) -> tuple[str, str]:
-    platform = ORGANIC_PLATFORM if j.platform is None else j.platform
-    return platform, ORGANIC_CAMPAIGN if j.campaign_id is None else j.campaign_id
-
-
 def funnel_diagnostics(
     journeys: Iterable[JourneyLike],
     funnels: Sequence[Funnel],
@@ -469,9 +443,8 @@ def funnel_diagnostics(
     counted = _current(journeys, funnels)
     groups: dict[tuple[str, str, str], list[JourneyLike]] = defaultdict(list)
     for j in counted:
-        platform, campaign = _group_key(j)
-        groups[(j.funnel_id, platform, campaign)].append(j)
-        groups[(j.funnel_id, ALL, ALL)].append(j)
+        for platform, campaign in scopes(j):
+            groups[(j.funnel_id, platform, campaign)].append(j)
     by_id = {f.id: f for f in funnels}
 
     # The micro funnel a direct ask is held against: the primary one, else the first by id,

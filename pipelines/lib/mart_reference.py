@@ -43,15 +43,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
+from pipelines.lib import journey_groups
 from pipelines.lib.funnel_reference import quantile_cont
 from pipelines.lib.funnels.model import Funnel
-
-ORGANIC_PLATFORM = "organic"
-ORGANIC_CAMPAIGN = "(none)"
-ALL = "(all)"
+from pipelines.lib.journey_groups import group_key, scopes
 
 # (bucket_order, bucket_label, lower_seconds inclusive, upper_seconds exclusive or None).
 BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
@@ -67,33 +65,13 @@ BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
 )
 
 
-class JourneyLike(Protocol):
+class JourneyLike(journey_groups.JourneyLike, Protocol):
     """The journey attributes these marts read (a subset of `funnel_reference.Journey`)."""
 
     @property
-    def funnel_id(self) -> str: ...
-    @property
-    def funnel_version(self) -> int: ...
-    @property
-    def platform(self) -> str | None: ...
-    @property
-    def campaign_id(self) -> str | None: ...
-    @property
-    def cohort_date(self) -> date: ...
-    @property
-    def reached_at(self) -> tuple[datetime | None, ...]: ...
-    @property
-    def furthest_stage(self) -> int: ...
-    @property
-    def is_converted(self) -> bool: ...
-    @property
     def seconds_to_convert(self) -> float | None: ...
     @property
-    def is_excluded(self) -> bool: ...
-    @property
     def intent_segment(self) -> str: ...
-    @property
-    def is_final(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -163,19 +141,6 @@ class IntentSegmentRow:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _platform(j: JourneyLike) -> str:
-    return j.platform if j.platform is not None else ORGANIC_PLATFORM
-
-
-def _campaign(j: JourneyLike) -> str:
-    return j.campaign_id if j.campaign_id is not None else ORGANIC_CAMPAIGN
-
-
-def _scopes(j: JourneyLike) -> tuple[tuple[str, str], tuple[str, str]]:
-    """The journey's own (platform, campaign) and the (all) rollup."""
-    return (_platform(j), _campaign(j)), (ALL, ALL)
-
-
 def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
@@ -214,7 +179,7 @@ def funnel_trends(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) ->
     for j in selected:
         periods = (("day", j.cohort_date), ("week", week_start(j.cohort_date)))
         for grain, start in periods:
-            for platform, campaign in _scopes(j):
+            for platform, campaign in scopes(j):
                 key = (j.funnel_id, j.funnel_version, grain, start, platform, campaign)
                 groups[key].append(j)
 
@@ -273,7 +238,7 @@ def time_to_convert(
         if j.is_excluded or not j.is_converted or j.seconds_to_convert is None:
             continue
         bucket = bucket_of(j.seconds_to_convert)
-        for platform, campaign in _scopes(j):
+        for platform, campaign in scopes(j):
             counts[(j.funnel_id, j.funnel_version, platform, campaign)][bucket] += 1
 
     rows = []
@@ -311,7 +276,7 @@ def momentum_curve(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -
     for j in _of_funnels(journeys, by_id):
         if j.is_excluded:
             continue
-        for platform, campaign in _scopes(j):
+        for platform, campaign in scopes(j):
             groups[(j.funnel_id, j.funnel_version, platform, campaign)].append(j)
 
     rows = []
@@ -359,8 +324,7 @@ def intent_segments(
             j.funnel_id,
             j.funnel_version,
             j.cohort_date,
-            _platform(j),
-            _campaign(j),
+            *group_key(j),
             j.intent_segment,
         )
         groups[key].append(j)
