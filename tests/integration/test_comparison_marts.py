@@ -8,25 +8,28 @@ One pipeline run for the module (three days); every test reads what it captured.
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
-import dagster as dg
-import duckdb
 import pytest
 
 from pipelines.lib import comparison_reference as ref
-from pipelines.lib import funnel_reference
 from pipelines.lib.funnels import load_funnels
-from pipelines.lib.generator import generate_exports
 from pipelines.lib.settings import Settings
 from pipelines.runner import run_nightly_job
+from tests.journey_fixtures import (
+    PipelineEnvironment,
+    Table,
+    assert_mart_equals_reference,
+    enriched_events,
+    fct_journeys,
+    generated_exports,
+    read_table,
+    reference_journeys,
+    run_failures,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,33 +50,6 @@ GRAIN = {
 }
 READ = (*GRAIN, "fct_funnel_journeys", "int_ad_spend_daily")
 
-PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]]
-
-    def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
-
-
-def read_table(db: Path, table: str) -> Table:
-    with duckdb.connect(str(db), read_only=True) as con:
-        cursor = con.execute(f"select * from {table} order by all")
-        return Table(tuple(d[0] for d in cursor.description), cursor.fetchall())
-
-
-def run_failures(instance: dg.DagsterInstance) -> str:
-    run_id = instance.get_runs(limit=1)[0].run_id
-    texts = []
-    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        event = record.dagster_event
-        if event and event.step_failure_data.error:
-            texts.append(f"{event.step_key}: {event.step_failure_data.error.to_string()}")
-    return "\n".join(texts)
-
 
 @dataclass(frozen=True)
 class Nightly:
@@ -90,87 +66,18 @@ def nightly(
     tmp_path_factory: pytest.TempPathFactory, pipeline_environment: PipelineEnvironment
 ) -> Iterator[Nightly]:
     root = tmp_path_factory.mktemp("comparison_marts")
-    (root / "dagster").mkdir()
-    with (
-        pipeline_environment(root / "home", START) as settings,
-        dg.instance_for_test(temp_dir=str(root / "dagster")) as instance,
-    ):
-        generate_exports(settings.landing_dir, START, END, events_per_day=EVENTS_PER_DAY, seed=SEED)
-        succeeded = run_nightly_job(START, END, instance=instance)
-        if not succeeded:
+    with generated_exports(
+        root, pipeline_environment, START, END, events_per_day=EVENTS_PER_DAY, seed=SEED
+    ) as (settings, instance):
+        if not run_nightly_job(START, END, instance=instance):
             yield Nightly(settings, False, run_failures(instance), {}, [], None)
             return
         tables = {name: read_table(settings.duckdb_path, name) for name in READ}
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-            cursor = con.execute("select * from int_events_enriched")
-            names = [d[0] for d in cursor.description]
-            enriched = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            row = con.execute("select max(export_date) from stg_lake__events").fetchone()
-        yield Nightly(settings, True, "", tables, enriched, row[0] if row else None)
+        enriched, as_of = enriched_events(settings)
+        yield Nightly(settings, True, "", tables, enriched, as_of)
 
 
 # --- comparing with the reference --------------------------------------------------------------
-
-
-def close(expected: Any, actual: Any) -> bool:
-    if isinstance(expected, float) or isinstance(actual, float):
-        if expected is None or actual is None:
-            return False
-        return math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-6)
-    return expected == actual
-
-
-def assert_mart_equals_reference(mart: str, table: Table, reference_rows: list[Any]) -> None:
-    grain = GRAIN[mart]
-    actual = {tuple(r[c] for c in grain): r for r in table.dicts()}
-    expected = {tuple(getattr(r, c) for c in grain): dataclasses.asdict(r) for r in reference_rows}
-    assert len(actual) == len(table.rows), f"{mart} repeats a grain"
-    missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
-    assert not missing and not extra, (
-        f"{mart}: {len(missing)} reference rows missing, e.g. {sorted(missing, key=repr)[:2]}; "
-        f"{len(extra)} extra, e.g. {sorted(extra, key=repr)[:2]}"
-    )
-    differing = {
-        key: {c: (v, actual[key][c]) for c, v in row.items() if not close(v, actual[key][c])}
-        for key, row in expected.items()
-    }
-    differing = {key: diff for key, diff in differing.items() if diff}
-    assert not differing, (
-        f"{mart}: {len(differing)} rows differ, e.g. {list(differing.items())[:3]}"
-    )
-
-
-@dataclass(frozen=True)
-class FctJourney:
-    """A fct_funnel_journeys row in the shape comparison_reference reads (JourneyLike)."""
-
-    funnel_id: str
-    funnel_version: int
-    platform: str | None
-    campaign_id: str | None
-    cohort_date: date
-    reached_at: tuple[datetime | None, ...]
-    seconds_to_next: tuple[float | None, ...]
-    furthest_stage: int
-    is_converted: bool
-    is_excluded: bool
-    is_stalled: bool
-    is_final: bool
-
-
-def fct_journeys(table: Table) -> list[FctJourney]:
-    names = {f.name for f in dataclasses.fields(FctJourney)} - {"reached_at", "seconds_to_next"}
-    journeys = []
-    for row in table.dicts():
-        stages = range(1, row["stage_count"] + 1)
-        journeys.append(
-            FctJourney(
-                **{name: row[name] for name in names},
-                reached_at=tuple(row[f"stage_{k}_reached_at"] for k in stages),
-                seconds_to_next=tuple(row[f"stage_{k}_seconds_to_next"] for k in stages),
-            )
-        )
-    return journeys
 
 
 def spend_by_campaign_day(table: Table) -> dict[tuple[str, str, date], float]:
@@ -192,24 +99,18 @@ def test_the_sql_marts_equal_the_reference_over_the_journeys_of_the_fct(nightly:
     journeys = fct_journeys(nightly.tables["fct_funnel_journeys"])
     for mart, rows in reference_marts(nightly, journeys).items():
         assert rows, f"the reference gives no {mart} row"
-        assert_mart_equals_reference(mart, nightly.tables[mart], rows)
+        assert_mart_equals_reference(mart, GRAIN[mart], nightly.tables[mart], rows)
 
 
 def test_the_sql_marts_equal_the_reference_over_the_reference_journeys(nightly: Nightly) -> None:
     """The whole chain: events -> reference journeys -> reference marts, against the SQL."""
     assert nightly.succeeded, nightly.failures
     assert nightly.as_of is not None
-    journeys: list[funnel_reference.Journey] = []
-    for funnel in load_funnels(nightly.settings.funnels_file):
-        journeys += funnel_reference.compute_journeys(
-            nightly.enriched_events,
-            funnel,
-            as_of=nightly.as_of,
-            late_data_days=nightly.settings.late_data_days,
-        )
+    funnels = load_funnels(nightly.settings.funnels_file)
+    journeys = reference_journeys(nightly.enriched_events, funnels, nightly.as_of, nightly.settings)
     assert len(journeys) > 100, "too few reference journeys for a meaningful comparison"
     for mart, rows in reference_marts(nightly, journeys).items():
-        assert_mart_equals_reference(mart, nightly.tables[mart], rows)
+        assert_mart_equals_reference(mart, GRAIN[mart], nightly.tables[mart], rows)
 
 
 # --- what a user reads -------------------------------------------------------------------------

@@ -18,37 +18,11 @@ from pipelines.lib import mart_reference as mr
 from pipelines.lib.funnel_reference import Journey
 from pipelines.lib.funnels.loader import parse_funnels
 from pipelines.lib.funnels.model import FunnelSet
+from tests.journey_fixtures import ANALYSIS_MART_GRAIN
 from tests.sql_harness import SqlHarness, sql_harness  # noqa: F401 (session fixture)
 
 MAX_STAGES = 8  # dbt var microfunnel__max_stages
-MARTS = ("agg_funnel_trends", "agg_time_to_convert", "agg_momentum_curve", "agg_intent_segments")
-GRAIN = {
-    "agg_funnel_trends": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_grain",
-        "cohort_start",
-        "platform",
-        "campaign_id",
-    ),
-    "agg_time_to_convert": (
-        "funnel_id",
-        "funnel_version",
-        "platform",
-        "campaign_id",
-        "bucket_order",
-    ),
-    "agg_momentum_curve": ("funnel_id", "funnel_version", "platform", "campaign_id", "stage_order"),
-    "agg_intent_segments": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_date",
-        "platform",
-        "campaign_id",
-        "intent_segment",
-        "stage_order",
-    ),
-}
+MARTS = tuple(ANALYSIS_MART_GRAIN)
 
 FUNNELS = parse_funnels(
     """
@@ -409,7 +383,7 @@ def run_marts(
         cursor = con.execute(f"select * from {mart}")
         columns = tuple(d[0] for d in cursor.description)
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        by_grain = {tuple(r[c] for c in GRAIN[mart]): r for r in rows}
+        by_grain = {tuple(r[c] for c in ANALYSIS_MART_GRAIN[mart]): r for r in rows}
         assert len(by_grain) == len(rows), f"{mart} repeats a grain"
         marts[mart] = (columns, by_grain)
     con.close()
@@ -421,7 +395,8 @@ def assert_sql_equals_reference(harness: SqlHarness, journeys: Sequence[Journey]
     for mart, reference_rows in mr.all_marts(journeys, list(FUNNELS)).items():
         columns, got = actual[mart]
         expected = {
-            tuple(getattr(r, c) for c in GRAIN[mart]): dataclasses.asdict(r) for r in reference_rows
+            tuple(getattr(r, c) for c in ANALYSIS_MART_GRAIN[mart]): dataclasses.asdict(r)
+            for r in reference_rows
         }
         assert columns == tuple(f.name for f in dataclasses.fields(reference_rows[0])), mart
         assert sorted(got, key=repr) == sorted(expected, key=repr), mart
