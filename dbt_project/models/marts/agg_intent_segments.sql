@@ -37,27 +37,8 @@ with_entries as (
     from stage_stats
 ),
 
--- Names of the current definition; journeys kept from an older version of the funnel fall
--- back to the names they recorded as their furthest stage.
-current_stage_names as (
-    select
-        funnel_stages.funnel_id,
-        funnel_definitions.funnel_version,
-        funnel_stages.stage_order,
-        funnel_stages.stage_name
-    from {{ ref('stg_funnels__stages') }} as funnel_stages
-    inner join {{ ref('stg_funnels__funnels') }} as funnel_definitions
-        on funnel_stages.funnel_id = funnel_definitions.funnel_id
-),
-
-recorded_stage_names as (
-    select
-        funnel_id,
-        funnel_version,
-        furthest_stage as stage_order,
-        min(furthest_stage_name) as stage_name
-    from {{ ref('fct_funnel_journeys') }}
-    group by funnel_id, funnel_version, furthest_stage
+stage_names as (
+    select * from {{ ref('int_funnel_stage_names') }}
 ),
 
 final as (
@@ -69,7 +50,7 @@ final as (
         with_entries.campaign_id,
         with_entries.intent_segment,
         cast(with_entries.stage_order as integer) as stage_order,
-        coalesce(current_stage_names.stage_name, recorded_stage_names.stage_name) as stage_name,
+        stage_names.stage_name,
         cast(with_entries.journeys_reached as bigint) as journeys_reached,
         -- The last stage has nowhere to advance to.
         cast(
@@ -92,16 +73,11 @@ final as (
         end as overall_conversion_rate,
         with_entries.is_final
     from with_entries
-    left join current_stage_names
+    left join stage_names
         on
-            with_entries.funnel_id = current_stage_names.funnel_id
-            and with_entries.funnel_version = current_stage_names.funnel_version
-            and with_entries.stage_order = current_stage_names.stage_order
-    left join recorded_stage_names
-        on
-            with_entries.funnel_id = recorded_stage_names.funnel_id
-            and with_entries.funnel_version = recorded_stage_names.funnel_version
-            and with_entries.stage_order = recorded_stage_names.stage_order
+            with_entries.funnel_id = stage_names.funnel_id
+            and with_entries.funnel_version = stage_names.funnel_version
+            and with_entries.stage_order = stage_names.stage_order
 )
 
 select * from final

@@ -44,27 +44,8 @@ stage_stats as (
     group by funnel_id, funnel_version, platform, campaign_id, stage_order
 ),
 
--- Names of the current definition; journeys kept from an older version of the funnel fall
--- back to the names they recorded as their furthest stage.
-current_stage_names as (
-    select
-        funnel_stages.funnel_id,
-        funnel_definitions.funnel_version,
-        funnel_stages.stage_order,
-        funnel_stages.stage_name
-    from {{ ref('stg_funnels__stages') }} as funnel_stages
-    inner join {{ ref('stg_funnels__funnels') }} as funnel_definitions
-        on funnel_stages.funnel_id = funnel_definitions.funnel_id
-),
-
-recorded_stage_names as (
-    select
-        funnel_id,
-        funnel_version,
-        furthest_stage as stage_order,
-        min(furthest_stage_name) as stage_name
-    from {{ ref('fct_funnel_journeys') }}
-    group by funnel_id, funnel_version, furthest_stage
+stage_names as (
+    select * from {{ ref('int_funnel_stage_names') }}
 ),
 
 with_probability as (
@@ -86,7 +67,7 @@ final as (
         with_probability.platform,
         with_probability.campaign_id,
         cast(with_probability.stage_order as integer) as stage_order,
-        coalesce(current_stage_names.stage_name, recorded_stage_names.stage_name) as stage_name,
+        stage_names.stage_name,
         cast(with_probability.journeys_reached as bigint) as journeys_reached,
         cast(with_probability.journeys_converted as bigint) as journeys_converted,
         with_probability.conversion_probability,
@@ -102,16 +83,11 @@ final as (
             0
         ) as lift_vs_previous_stage
     from with_probability
-    left join current_stage_names
+    left join stage_names
         on
-            with_probability.funnel_id = current_stage_names.funnel_id
-            and with_probability.funnel_version = current_stage_names.funnel_version
-            and with_probability.stage_order = current_stage_names.stage_order
-    left join recorded_stage_names
-        on
-            with_probability.funnel_id = recorded_stage_names.funnel_id
-            and with_probability.funnel_version = recorded_stage_names.funnel_version
-            and with_probability.stage_order = recorded_stage_names.stage_order
+            with_probability.funnel_id = stage_names.funnel_id
+            and with_probability.funnel_version = stage_names.funnel_version
+            and with_probability.stage_order = stage_names.stage_order
 )
 
 select * from final
