@@ -374,20 +374,27 @@ def _parse_event(raw: Any, where: str, path: str, p: _Problems) -> EventMatcher 
     return EventMatcher(name=name, where=filters)
 
 
+def _parse_named_matchers(
+    raw: Mapping[str, Any], what: str, where: str, path: str, p: _Problems
+) -> tuple[str | None, list[Any], tuple[Filter, ...] | None]:
+    """The `name`, `events` and `where` a stage and an exclusion share."""
+    name = None
+    if "name" not in raw:
+        p.add(where, f"{path}.name", "missing required key 'name'")
+    else:
+        name = _check_id(raw["name"], where, f"{path}.name", f"{what} name", p)
+    events = _parse_events(raw, where, path, p)
+    filters = _parse_where(raw.get("where"), where, f"{path}.where", p)
+    return name, events, filters
+
+
 def _parse_stage(raw: Any, order: int, where: str, path: str, p: _Problems) -> Stage | None:
     if not isinstance(raw, Mapping):
         p.add(where, path, f"a stage must be a mapping {{name, events}}, got {_type_name(raw)}")
         return None
     before = len(p.items)
     _check_keys(raw, STAGE_KEYS, where, path, p)
-    name = None
-    if "name" not in raw:
-        p.add(where, f"{path}.name", "missing required key 'name'")
-    else:
-        name = _check_id(raw["name"], where, f"{path}.name", "stage name", p)
-
-    events = _parse_events(raw, where, path, p)
-    filters = _parse_where(raw.get("where"), where, f"{path}.where", p)
+    name, events, filters = _parse_named_matchers(raw, "stage", where, path, p)
 
     optional = raw.get("optional", False)
     if not isinstance(optional, bool):
@@ -487,13 +494,7 @@ def _parse_exclusion(
         return None
     before = len(p.items)
     _check_keys(raw, EXCLUSION_KEYS, where, path, p)
-    name = None
-    if "name" not in raw:
-        p.add(where, f"{path}.name", "missing required key 'name'")
-    else:
-        name = _check_id(raw["name"], where, f"{path}.name", "exclusion name", p)
-    events = _parse_events(raw, where, path, p)
-    filters = _parse_where(raw.get("where"), where, f"{path}.where", p)
+    name, events, filters = _parse_named_matchers(raw, "exclusion", where, path, p)
 
     bounds: list[int | None] = [None, None]
     between = raw.get("between")
