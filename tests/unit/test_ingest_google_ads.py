@@ -187,9 +187,11 @@ def test_restated_rows_in_a_later_file_win(con, tmp_path):
 
 
 def test_same_key_rows_in_one_file_are_summed(con, tmp_path):
+    # A report segmented by device: same key, different lines (an exact repeat is quarantined).
     lines = API.read_text().splitlines()
     path = tmp_path / "by_device.csv"
-    path.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n")
+    by_device = [f"{lines[0]},segments.device", f"{lines[1]},MOBILE", f"{lines[1]},DESKTOP"]
+    path.write_text("\n".join(by_device) + "\n")
     result = load(con, [path])
     (row,) = rows(con, result.table)
     assert (row["impressions"], row["clicks"], row["spend"]) == (3668, 122, 72.3)

@@ -16,8 +16,9 @@ import duckdb
 
 from ..schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS, select_list
 from .drift import ga4_drift, reject_missing_columns
-from .errors import IngestError
-from .lines import append_lines, create_lines_table
+from .errors import IngestError, duckdb_errors_redacted, redacted
+from .ga4_types import param_types_sql, top_types_sql, type_problem_sql
+from .lines import LinesRead, append_lines, create_lines_table, create_rejects_table
 from .result import FileCounts, IngestResult, count_by_file, date_span
 from .sql import literal, quote_literal, temp_name, url_param, use_utc
 from .timeutil import check_timezone, naive_utc
@@ -87,32 +88,45 @@ def load_ga4_day(
     """Ingest one export day's files into two temp tables named in the result.
 
     `timezone` is the reporting timezone for `event_date`. Files are read in sorted path order.
+    A line that cannot be read (not UTF-8, too long) is quarantined with its line number; a
+    truncated or corrupt compressed file, or an unreadable Parquet file, is quarantined whole
+    (one row without a line number, listed in `unreadable_files`).
     """
     check_timezone(timezone)
     use_utc(con)
     paths = sorted(Path(p) for p in files)
     lines = temp_name("ga4_lines")
+    rejects = temp_name("ga4_rejects")
     parsed = temp_name("ga4_parsed")
     events = temp_name("ga4_events")
     quarantine = temp_name("ga4_quarantine")
     create_lines_table(con, lines)
+    create_rejects_table(con, rejects)
     try:
-        for path in paths:
-            _append_file(con, lines, path)
-        _parse(con, lines, parsed, export_date)
-        _reject_non_ga4(con, lines, parsed)
-        reject_missing_columns(con, lines, parsed, REQUIRED_FIELDS)
-        drift = ga4_drift(con, lines, parsed, MAPPED_PARAMS)
-        landed = count_by_file(con, parsed, paths)
-        _map_events(con, parsed, events, export_date, timezone, naive_utc(loaded_at))
-        _map_quarantine(con, lines, parsed, quarantine, export_date, naive_utc(loaded_at))
+        with duckdb_errors_redacted(f"{SOURCE} export {export_date}"):
+            reads = [_append_file(con, lines, rejects, path) for path in paths]
+            _parse(con, lines, parsed, export_date)
+            _reject_non_ga4(con, lines, parsed)
+            reject_missing_columns(con, lines, parsed, REQUIRED_FIELDS)
+            drift = ga4_drift(con, lines, parsed, MAPPED_PARAMS)
+            landed = _landed(con, parsed, rejects, paths)
+            _map_events(con, parsed, events, export_date, timezone, naive_utc(loaded_at))
+            _map_quarantine(
+                con, lines, parsed, rejects, quarantine, export_date, naive_utc(loaded_at)
+            )
     finally:
-        con.execute(f"drop table if exists {lines}")
-        con.execute(f"drop table if exists {parsed}")
-    return dataclasses.replace(_result(con, landed, events, quarantine), drift=drift)
+        for name in (lines, rejects, parsed):
+            con.execute(f"drop table if exists {name}")
+    return dataclasses.replace(
+        _result(con, landed, events, quarantine),
+        drift=drift,
+        unreadable_files=tuple(
+            (str(r.path), r.whole_file_reason) for r in reads if r.whole_file_reason
+        ),
+    )
 
 
-def _append_file(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None:
+def _append_file(con: duckdb.DuckDBPyConnection, lines: str, rejects: str, path: Path) -> LinesRead:
     if not path.exists():
         raise IngestError(f"{path}: file not found")
     suffixes = [s.lower() for s in path.suffixes]
@@ -120,20 +134,24 @@ def _append_file(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None
         suffixes = suffixes[:-1]
     kind = suffixes[-1] if suffixes else ""
     if kind in JSON_SUFFIXES:
-        append_lines(con, lines, path)
-    elif kind in PARQUET_SUFFIXES and not path.name.lower().endswith(".gz"):
-        _append_parquet(con, lines, path)
-    else:
-        raise IngestError(
-            f"{path}: not a GA4 export file type (expected {', '.join(JSON_SUFFIXES)} "
-            f"optionally .gz, or .parquet)"
-        )
+        return append_lines(con, lines, rejects, path)
+    if kind in PARQUET_SUFFIXES and not path.name.lower().endswith(".gz"):
+        return _append_parquet(con, lines, rejects, path)
+    raise IngestError(
+        f"{path}: not a GA4 export file type (expected {', '.join(JSON_SUFFIXES)} "
+        f"optionally .gz, or .parquet)"
+    )
 
 
-def _append_parquet(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> None:
-    """Parquet rows as JSON text, numbered from 1 in file order (the scan keeps order)."""
+def _append_parquet(
+    con: duckdb.DuckDBPyConnection, lines: str, rejects: str, path: Path
+) -> LinesRead:
+    """Parquet rows as JSON text, numbered from 1 in file order (the scan keeps order).
+
+    A file DuckDB cannot read (truncated: no footer; corrupt pages) is quarantined whole.
+    """
     if path.stat().st_size == 0:
-        return
+        return LinesRead(path, 0)
     try:
         names = {
             row[0]
@@ -141,18 +159,26 @@ def _append_parquet(con: duckdb.DuckDBPyConnection, lines: str, path: Path) -> N
                 "select column_name from (describe select * from read_parquet(?))", [str(path)]
             ).fetchall()
         }
-        if "event_name" not in names:
-            raise IngestError(f"{path}: not a GA4 events export: no event_name column")
-        con.execute(
-            f"""
-            insert into {lines}
-            select ?, row_number() over (), to_json(p)::varchar
-            from read_parquet(?) as p
-            """,
-            [str(path), str(path)],
+        if "event_name" in names:
+            inserted = con.execute(
+                f"""
+                insert into {lines}
+                select ?, row_number() over (), to_json(p)::varchar
+                from read_parquet(?) as p
+                """,
+                [str(path), str(path)],
+            ).fetchone()
+    except duckdb.Error as error:
+        con.execute(f"delete from {lines} where source_file = ?", [str(path)])
+        reason = (
+            f"cannot read Parquet ({redacted(error)}); the file is quarantined whole "
+            "(nothing loaded from it): re-deliver it"
         )
-    except duckdb.Error as exc:
-        raise IngestError(f"{path}: cannot read Parquet: {exc}") from exc
+        con.execute(f"insert into {rejects} values (?, null, ?, null)", [str(path), reason])
+        return LinesRead(path, 0, whole_file_reason=reason)
+    if "event_name" not in names:
+        raise IngestError(f"{path}: not a GA4 events export: no event_name column")
+    return LinesRead(path, int(inserted[0]) if inserted else 0)
 
 
 def _parse(con: duckdb.DuckDBPyConnection, lines: str, parsed: str, export_date: date) -> None:
@@ -167,29 +193,40 @@ def _parse(con: duckdb.DuckDBPyConnection, lines: str, parsed: str, export_date:
         f"case when nullif(j.{name}, '') is null then '{name}' end" for name in REQUIRED_FIELDS
     )
     structure = quote_literal(json.dumps(EVENT_STRUCTURE))
-    # One JSON parse per line (json_valid is a cheap scan); `line` itself is not copied,
-    # quarantine joins it back for the few bad rows.
+    wrong_type = type_problem_sql("top_types", "param_types", "j", _TRAFFIC_FIELDS)
+    # One JSON parse per line for the mapping, one for the JSON types of the fields it reads
+    # (json_valid is a cheap scan); `line` itself is not copied, quarantine joins it back for
+    # the few bad rows.
     con.execute(
         f"""
         create temp table {parsed} as
-        with typed as materialized (
-            select source_file, source_line,
+        with valid as (
+            select source_file, source_line, line,
                 json_valid(line) as is_json,
-                left(ltrim(line, ' ' || chr(9)), 1) = '{{' as is_object,
-                case when json_valid(line) then from_json(line, {structure}) end as j
+                left(ltrim(line, ' ' || chr(9)), 1) = '{{' as is_object
             from {lines}
             where nullif(trim(line, ' ' || chr(9) || chr(13)), '') is not null
+        ),
+        typed as materialized (
+            select source_file, source_line, is_json, is_object,
+                case when is_json then from_json(line, {structure}) end as j,
+                case when is_json and is_object
+                    then {top_types_sql("line", _TRAFFIC_FIELDS)} end as top_types,
+                case when is_json and is_object then {param_types_sql("line")} end as param_types
+            from valid
         ),
         checked as (
             select *,
                 nullif(concat_ws(', ', {missing}), '') as missing_fields,
-                try_cast(trim(j.event_timestamp) as bigint) as ts_us
+                try_cast(trim(j.event_timestamp) as bigint) as ts_us,
+                case when is_json and is_object then {wrong_type} end as wrong_type
             from typed
         )
         select source_file, source_line, j, ts_us,
             case
                 when not is_json then 'invalid JSON (truncated or malformed line)'
                 when not is_object then 'not a JSON object'
+                when wrong_type is not null then 'wrong JSON type: ' || wrong_type
                 when missing_fields is not null
                     then 'missing required field: ' || missing_fields
                 when ts_us is null
@@ -341,7 +378,7 @@ def _map_events(
                 utm_source, utm_medium, utm_campaign, utm_content, utm_term, utm_id,
                 {click_id} as click_id,
                 {click_type} as click_id_type,
-                round(engagement_number)::bigint as engagement_time_ms,
+                try_cast(round(engagement_number) as bigint) as engagement_time_ms,
                 coalesce(param_value, value_in_usd) as value,
                 coalesce(param_currency, case when param_value is null
                     and value_in_usd is not null then 'USD' end) as currency,
@@ -360,10 +397,20 @@ def _map_events(
     )
 
 
+def _landed(
+    con: duckdb.DuckDBPyConnection, parsed: str, rejects: str, paths: list[Path]
+) -> dict[str, int]:
+    """Data rows per file: parsed lines plus lines (or whole files) that could not be read."""
+    parsed_counts = count_by_file(con, parsed, paths)
+    rejected = count_by_file(con, rejects, paths)
+    return {name: parsed_counts[name] + rejected[name] for name in parsed_counts}
+
+
 def _map_quarantine(
     con: duckdb.DuckDBPyConnection,
     lines: str,
     parsed: str,
+    rejects: str,
     quarantine: str,
     export_date: date,
     loaded_at: datetime,
@@ -373,14 +420,19 @@ def _map_quarantine(
         create temp table {quarantine} as
         select {select_list(QUARANTINE_COLUMNS)}
         from (
-            select '{SOURCE}' as source, p.source_file, p.source_line, p.reason,
-                l.line as raw_record, {literal(export_date)} as partition_date,
+            select '{SOURCE}' as source, *, {literal(export_date)} as partition_date,
                 {literal(loaded_at)} as loaded_at
-            from {parsed} as p
-            join {lines} as l using (source_file, source_line)
-            where p.reason is not null
+            from (
+                select p.source_file, p.source_line, p.reason, l.line as raw_record
+                from {parsed} as p
+                join {lines} as l using (source_file, source_line)
+                where p.reason is not null
+                union all
+                select source_file, source_line, reason, raw_record
+                from {rejects}
+            )
         )
-        order by source_file, source_line
+        order by source_file, source_line nulls first
         """
     )
 

@@ -43,6 +43,10 @@ class IngestResult:
     max_date: date | None
     notes: tuple[str, ...] = field(default=())
     drift: SchemaDrift = field(default_factory=SchemaDrift)
+    # (file, reason) of files quarantined whole: truncated/corrupt compressed, unreadable.
+    unreadable_files: tuple[tuple[str, str], ...] = field(default=())
+    # Things an operator must see (logged as warnings, listed in the metadata).
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def files_read(self) -> int:
@@ -79,6 +83,10 @@ class IngestResult:
             for f in self.files
         ]
         lines += [f"  note: {note}" for note in self.notes]
+        lines += [
+            f"  quarantined whole: {name}: {reason}" for name, reason in self.unreadable_files
+        ]
+        lines += [f"  warning: {warning}" for warning in self.warnings]
         return "\n".join(lines)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
