@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_metadata import log_result_warnings
 from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import load_google_ads, write_partition
@@ -42,8 +43,10 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
                 "empty with a warning (empty_day)."
             ),
             quarantine_description=(
-                "Report rows with unparseable numbers or dates, with reason, file and line. "
-                "Rows without a readable date are kept in the run's last day."
+                "Report rows that cannot be read right (unparseable or ambiguous numbers and "
+                "dates, ragged or repeated lines, negative metrics, a currency other than the "
+                "account's), with reason, file and line; a truncated or corrupt .gz report as "
+                "one row. Rows without a readable date are kept in the run's last day."
             ),
         ),
     )
@@ -63,6 +66,7 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
                 context.log.warning(warning)
             result = load_google_ads(con, plan.to_load, days, loaded_at)
             context.log.info(result.describe())
+            log_result_warnings(context.log, [result])
             if result.drift.extra_columns:
                 context.log.info(
                     f"Google Ads report columns ignored: {', '.join(result.drift.extra_columns)}"

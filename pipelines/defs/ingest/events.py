@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_metadata import log_result_warnings
 from pipelines.defs.ingest.landing import GA4_EXPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
@@ -17,6 +18,7 @@ from pipelines.lib.ingest.deliveries import (
     record_deliveries,
 )
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
+from pipelines.lib.ingest.errors import duckdb_errors_redacted
 from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
 from pipelines.lib.landing import ga4_files_for_day
@@ -65,19 +67,24 @@ def build_events_asset() -> dg.AssetsDefinition:
                 plan = plan_day(con, manifest_dir, SOURCE, files, day)
                 for warning in plan.warnings():
                     context.log.warning(warning)
-                result = load_ga4_day(con, plan.to_load, day, settings.timezone, loaded_at)
-                result = protect_events(
-                    con, result, settings.pseudonymization_key, settings.erasure_list_path
-                )
-                result = quarantine_duplicate_events(con, result)
-                write_partition(con, result.table, settings.lake_dir / EVENTS, day)
-                write_partition(
-                    con, result.quarantine_table, settings.lake_dir / EVENTS_QUARANTINE, day
-                )
-                result.drop(con)
-                # The manifest goes last: a crash before it leaves the day to be planned again.
-                record_deliveries(con, manifest_dir, plan, day, loaded_at)
+                # Raw user ids live in the temp tables until protect_events: no DuckDB error
+                # text (which quotes rows) may leave this block unredacted.
+                with duckdb_errors_redacted(f"{SOURCE} {day}"):
+                    result = load_ga4_day(con, plan.to_load, day, settings.timezone, loaded_at)
+                    result = protect_events(
+                        con, result, settings.pseudonymization_key, settings.erasure_list_path
+                    )
+                    result = quarantine_duplicate_events(con, result)
+                    write_partition(con, result.table, settings.lake_dir / EVENTS, day)
+                    write_partition(
+                        con, result.quarantine_table, settings.lake_dir / EVENTS_QUARANTINE, day
+                    )
+                    result.drop(con)
+                    # The manifest goes last: a crash before it leaves the day to be planned
+                    # again.
+                    record_deliveries(con, manifest_dir, plan, day, loaded_at)
                 context.log.info(result.describe())
+                log_result_warnings(context.log, [result])
                 empty = empty_day_warning(
                     SOURCE, day, plan.to_load, result.landed, len(plan.duplicates)
                 )

@@ -1,5 +1,7 @@
 """Materialization metadata every ingestion asset reports: files, rows, reconciliation."""
 
+from collections.abc import Iterable
+
 import dagster as dg
 
 from pipelines.lib.ingest import IngestResult
@@ -21,6 +23,15 @@ def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, ob
         "erased_rows": sum(erased_rows(r) for r in results),
         "dates": f"{min(dates)} .. {max(dates)}" if dates else "none",
         "per_file": dg.MetadataValue.md(_per_file_table(results)),
+        # Truncated/corrupt compressed or unreadable files: one quarantine row each.
+        "files_quarantined_whole": dg.MetadataValue.json(
+            [
+                {"file": name, "reason": reason}
+                for r in results
+                for name, reason in r.unreadable_files
+            ]
+        ),
+        "warnings": dg.MetadataValue.json([w for r in results for w in r.warnings]),
     }
 
 
@@ -31,3 +42,12 @@ def _per_file_table(results: list[IngestResult]) -> str:
             f"| {f.source_file} | {f.landed} | {f.loaded} | {f.quarantined} |" for f in result.files
         ]
     return "\n".join(lines)
+
+
+def log_result_warnings(log: dg.DagsterLogManager, results: Iterable[IngestResult]) -> None:
+    """Files quarantined whole and the adapters' warnings, as warnings in the run's log."""
+    for result in results:
+        for name, reason in result.unreadable_files:
+            log.warning(f"{result.source}: {name}: {reason}")
+        for warning in result.warnings:
+            log.warning(f"{result.source}: {warning}")

@@ -66,7 +66,11 @@ def check_specs(asset_key: str) -> list[dg.AssetCheckSpec]:
             QUARANTINE_SHARE,
             asset=asset_key,
             blocking=True,
-            description=f"Quarantined rows stay under {MAX_QUARANTINE_SHARE:.0%} of landed rows.",
+            description=(
+                f"Quarantined rows stay under {MAX_QUARANTINE_SHARE:.0%} of landed rows, and no "
+                "file was quarantined whole (a truncated or corrupt compressed file would leave "
+                "a partial day)."
+            ),
         ),
         dg.AssetCheckSpec(
             VOLUME_ANOMALY,
@@ -229,18 +233,22 @@ def _quarantine_result(
     landed = sum(result.landed for result in results)
     quarantined = sum(result.quarantined for result in results)
     share = quarantined / landed if landed else 0.0
+    # A file quarantined whole counts as one row but may be most of a day: it always blocks.
+    whole = [f"{name}: {reason}" for r in results for name, reason in r.unreadable_files]
     return _result(
         asset_key,
         QUARANTINE_SHARE,
         list(written),
-        passed=share <= MAX_QUARANTINE_SHARE,
+        passed=share <= MAX_QUARANTINE_SHARE and not whole,
         error=True,
         metadata={
             "landed": landed,
             "quarantined": quarantined,
             "share": round(share, 6),
             "threshold": MAX_QUARANTINE_SHARE,
+            "files_quarantined_whole": len(whole),
         },
+        description="\n".join(f"quarantined whole: {w}" for w in whole) or None,
     )
 
 

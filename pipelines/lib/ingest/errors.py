@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import duckdb
 
 # Where DuckDB starts quoting input: everything after these markers is data.
-_DATA_MARKERS = ("Original Line:", "Input:", "input:", "LINE ")
+_DATA_MARKERS = ("Original Line:", "Input:")
 # Quoted strings and JSON objects/arrays inside a message: replaced whole.
 _QUOTED = re.compile(r"""'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|\{.*\}?|\[.*\]?""", re.S)
 _MAX_MESSAGE = 300

@@ -2,9 +2,10 @@
 
 A Google Ads account has one currency, fixed when it is created, so rows of one account in two
 currencies mean some rows are wrong (a pasted-in row, a mislabelled export). Over every report
-of an ingest, each account's currency is the one most of its good rows carry; rows in another
-currency are quarantined, naming both. When no currency has a strict majority, every row of
-that account with a currency is quarantined: which one is right is not guessed.
+of an ingest, each account's currency is the ISO code most of its rows carry (rows rejected for
+another reason still testify); good rows in another currency are quarantined, naming both.
+When no currency has a strict majority, every good row of that account with a currency is
+quarantined: which one is right is not guessed.
 
 Accounts in different currencies are legal (a manager account's clients), but their spend must
 not be added up: the ingest returns a warning listing them (no conversion is done here).
@@ -32,7 +33,7 @@ def quarantine_mixed_currencies(con: duckdb.DuckDBPyConnection, rows: str) -> li
         with counted as (
             select {_account()} as account, currency, count(*) as n
             from {rows}
-            where reason is null and currency is not null
+            where regexp_full_match(currency, '[A-Z]{{3}}')
             group by all
         ),
         ranked as (

@@ -43,7 +43,7 @@ REJECTS_COLUMNS = "source_file varchar, source_line bigint, reason varchar, raw_
 
 _REJECT_REASONS = {
     "INVALID ENCODING": "line is not valid {encoding} (undecodable bytes, e.g. Latin-1 text)",
-    "LINE SIZE OVER MAXIMUM": f"line longer than the maximum of {MAX_LINE_BYTES:,} bytes",
+    "LINE SIZE OVER MAXIMUM": "line longer than the maximum of {max_bytes:,} bytes",
 }
 
 
@@ -156,7 +156,8 @@ def _read_skipping_bad_lines(
     )
     source = literal(str(path))
     reasons = " ".join(
-        f"when {literal(kind)} then {literal(text.format(encoding=encoding.upper()))}"
+        f"when {literal(kind)} "
+        f"then {literal(text.format(encoding=encoding.upper(), max_bytes=MAX_LINE_BYTES))}"
         for kind, text in _REJECT_REASONS.items()
     )
     try:
