@@ -44,7 +44,7 @@ def loaded_lines(con, result) -> list[int]:
 
 
 def record(**changes: object) -> dict:
-    """The fixture's 7th event (a page_view) with some fields replaced."""
+    """The fixture's 7th event (a user_engagement) with some fields replaced."""
     event = json.loads(GOOD[6])
     event.update(changes)
     return event

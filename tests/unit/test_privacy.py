@@ -238,3 +238,21 @@ def test_demo_sets_a_public_key_only_when_none_is_set(monkeypatch, capsys):
     import os
 
     assert os.environ[ENV_PSEUDONYMIZATION_KEY] == KEY
+
+
+@pytest.mark.parametrize(
+    "wrong_type",
+    [{"id": ANON_B}, {"device": {"id": ANON_B}}, [ANON_B, 1]],
+)
+def test_an_id_sent_as_an_object_or_array_is_pseudonymized_whole_in_quarantine(
+    con, tmp_path, wrong_type
+):
+    line = json.dumps(event(ANON_A, 1) | {"user_pseudo_id": wrong_type})
+    export = write_export(tmp_path / "landing" / "ga4", [json.dumps(event(ANON_A, 2)), line])
+    result = ingest(con, [export])
+    ((reason, raw),) = con.execute(
+        f"select reason, raw_record from {result.quarantine_table}"
+    ).fetchall()
+    assert reason.startswith("wrong JSON type: user_pseudo_id is ")
+    assert ANON_B not in raw
+    assert f'"user_pseudo_id":"{pseudonym(con, json.dumps(wrong_type))}"' in raw

@@ -35,8 +35,14 @@ IP_COLUMNS = ("ip_address", "client_ip", "ip")
 SESSION_COLUMN = "session_id"
 # Fields of a raw record (quarantine `raw_record`) whose values are replaced by pseudonyms.
 RAW_ID_FIELDS = ("user_pseudo_id", "user_id", "anonymous_id", "user_key", "session_id", *IP_COLUMNS)
-# A JSON value after `"field":` — a string (possibly cut off by a truncated line) or a number.
-_RAW_VALUE = r'("(?:[^"\\]|\\.)*"?|-?[0-9][0-9.eE+-]*)'
+# A JSON value after `"field":` — a string (possibly cut off by a truncated line), a number, or
+# an object or array (nested up to two levels; cut off: to the end of the line), so an id sent
+# with the wrong JSON type (`"user_pseudo_id": {"id": "..."}`) is replaced whole too.
+_NESTED = r"(?:[^{}\[\]]|\{[^{}]*\}|\[[^\[\]]*\])*"
+_RAW_VALUE = (
+    r'("(?:[^"\\]|\\.)*"?|-?[0-9][0-9.eE+-]*'
+    rf"|\{{{_NESTED}\}}?|\[{_NESTED}\]?)"
+)
 
 
 class PseudonymizationKeyError(RuntimeError):
