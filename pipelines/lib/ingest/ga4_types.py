@@ -8,7 +8,8 @@ export (INT64 as a JSON string or number, FLOAT64 as a number or numeric string,
 always allowed) and the first field of a row with a wrong type is named in its reason.
 
 Cost: one extra parse of each line for the top-level fields and one of each event param
-(`top_types_sql`, `param_types_sql`, computed once per line by the caller).
+(`top_types_sql`, `param_types_sql`, computed once per line by the caller), plus a cheap
+boolean test per param; the reason naming the param is only built for rows that fail it.
 """
 
 from __future__ import annotations
@@ -99,8 +100,32 @@ def type_problem_sql(
         f"try_cast({parsed}.event_value_in_usd as double) is null "
         "then 'event_value_in_usd is a string that is not a number' end"
     )
-    checks.append(_param_problem(param_types, parsed))
+    checks.append(
+        f"case when {_params_ok(param_types, parsed)} then null "
+        f"else {_param_problem(param_types, parsed)} end"
+    )
     return f"coalesce({', '.join(checks)})"
+
+
+def _allowed(type_sql: str, json_type: JsonType, *, required: bool) -> str:
+    listed = ", ".join(f"'{t}'" for t in (*json_type.allowed, *(() if required else ("NULL",))))
+    return f"coalesce({type_sql}, 'NULL') in ({listed})"
+
+
+def _params_ok(param_types: str, parsed: str) -> str:
+    """SQL: true when every param has allowed types (a plain boolean per param: cheap)."""
+    types = " and ".join(
+        _allowed(f"e[{index}]", json_type, required=field in _REQUIRED_IN_PARAM)
+        for index, (field, json_type) in enumerate(PARAM_FIELDS.items(), start=1)
+    )
+    numeric = " and ".join(
+        f"(p.value.{field} is null or try_cast(p.value.{field} as {cast_to}) is not null)"
+        for field, cast_to in _NUMERIC_TEXT.items()
+    )
+    return (
+        f"coalesce(list_bool_and(list_transform({param_types}, e -> {types})), true) and "
+        f"coalesce(list_bool_and(list_transform({parsed}.event_params, p -> {numeric})), true)"
+    )
 
 
 def _wrong(type_sql: str, name_sql: str, json_type: JsonType, *, required: bool) -> str:
