@@ -46,8 +46,11 @@ def build_events_asset() -> dg.AssetsDefinition:
                 "with no file or no rows is written empty with a warning (empty_day)."
             ),
             quarantine_description=(
-                "GA4 rows that could not be parsed or broke a hard rule, with the reason, "
-                "file and line. Landed = loaded + quarantined, per file."
+                "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
+                "undecodable or over-long lines, fields of the wrong JSON type, missing "
+                "fields, impossible timestamps, repeated events), with the reason, file and "
+                "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
+                "without a line. Landed = loaded + quarantined, per file."
             ),
         ),
     )
