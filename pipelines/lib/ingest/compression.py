@@ -11,7 +11,9 @@ The output is discarded chunk by chunk: memory stays bounded whatever the file s
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -77,7 +79,14 @@ def _corrupt(error: zlib.error, members: int, consumed: int) -> str:
     return f"corrupt gzip data in member {members + 1} near byte {consumed:,} ({message})"
 
 
-def check_in_background(path: Path) -> tuple[ThreadPoolExecutor, Future[str | None]]:
-    """Start `gzip_problem(path)` in a thread; the caller joins it and shuts the pool down."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gzip-check")
-    return pool, pool.submit(gzip_problem, path)
+@contextmanager
+def checked_in_background(path: Path, gzipped: bool) -> Iterator[Future[str | None]]:
+    """`gzip_problem(path)` running in a thread for the length of the block (the thread is
+    joined on exit); an already-answered None when the file is not gzip."""
+    if not gzipped:
+        done: Future[str | None] = Future()
+        done.set_result(None)
+        yield done
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gzip-check") as pool:
+        yield pool.submit(gzip_problem, path)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from .compression import check_in_background, is_gzip, named_gzip
+from .compression import checked_in_background, is_gzip, named_gzip
 from .errors import IngestError, redacted
 from .sql import literal, temp_name
 
@@ -80,17 +80,12 @@ def append_lines(
     gzipped = is_gzip(path)
     if named_gzip(path) and not gzipped:
         return _reject_file(con, rejects, path, "named .gz but not gzip data")
-    pool, verdict = check_in_background(path) if gzipped else (None, None)
-    try:
+    with checked_in_background(path, gzipped) as verdict:  # while DuckDB reads the file
         try:
-            count = _read(con, table, path, encoding, gzipped)
-            failure = None
+            count, failure = _read(con, table, path, encoding, gzipped), None
         except duckdb.Error as error:
             count, failure = 0, error
-        problem = verdict.result() if verdict else None
-    finally:
-        if pool:
-            pool.shutdown(wait=True)
+        problem = verdict.result()
     if problem:
         con.execute(f"delete from {table} where source_file = ?", [str(path)])
         return _reject_file(con, rejects, path, problem)
