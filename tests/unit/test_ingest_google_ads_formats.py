@@ -336,3 +336,12 @@ def test_every_line_of_a_careless_export_is_loaded_or_quarantined(con):
     counts = result.for_file(CARELESS)
     assert (counts.landed, counts.loaded, counts.quarantined) == (7, 2, 5)
     assert sorted(loaded(con, result)) == [2, 7]
+
+
+def test_each_file_s_decided_number_style_and_day_order_are_reported(con):
+    described = load(con, [DECIMAL_COMMA, DAY_FIRST]).describe()
+    assert "ui_report_decimal_comma.csv: decimal comma (3 row(s) with a decimal comma)" in described
+    assert (
+        "ui_report_day_first.csv: decimal point (3 row(s) with a decimal point); numeric days "
+        "day first (2 day-first row(s))"
+    ) in described

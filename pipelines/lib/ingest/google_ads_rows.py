@@ -49,14 +49,14 @@ class FileReading:
     dates: date_order.DateOrder | None = None
 
     def note(self) -> str | None:
-        if self.numbers is None or self.dates is None:
-            return None
-        style = self.numbers.style or "undecided"
-        order = self.dates.order or "undecided"
-        return (
-            f"{self.path.name}: numbers {style} ({self.numbers.basis}); "
-            f"numeric days {order} ({self.dates.basis})"
-        )
+        """What was decided for this file, e.g. 'x.csv: decimal comma (3 row(s) with ...)'."""
+        parts = []
+        if self.numbers is not None and self.numbers.style is not None:
+            parts.append(f"decimal {self.numbers.style} ({self.numbers.basis})")
+        if self.dates is not None and self.dates.order is not None:
+            order = self.dates.order.replace("_", " ")
+            parts.append(f"numeric days {order} ({self.dates.basis})")
+        return f"{self.path.name}: {'; '.join(parts)}" if parts else None
 
 
 def add_report_rows(
