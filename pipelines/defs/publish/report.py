@@ -2,11 +2,8 @@
 
 import dagster as dg
 
-from pipelines.defs.publish.reporting import REPORTING_DB_NAME
 from pipelines.defs.shared import DUCKDB_POOL, OWNERS, MicrofunnelResource, daily_partitions
 from pipelines.lib.report.html import write_funnel_report
-
-REPORT_FILE_NAME = "funnel_report.html"
 
 
 def build_funnel_report() -> dg.AssetsDefinition:
@@ -26,9 +23,7 @@ def build_funnel_report() -> dg.AssetsDefinition:
     )
     def funnel_report(microfunnel: MicrofunnelResource) -> dg.MaterializeResult:
         settings = microfunnel.settings()
-        out = write_funnel_report(
-            settings.reporting_dir / REPORTING_DB_NAME, settings.reporting_dir / REPORT_FILE_NAME
-        )
+        out = write_funnel_report(settings.reporting_db_path, settings.report_path)
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(out)), "bytes": out.stat().st_size}
         )
