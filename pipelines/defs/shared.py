@@ -85,8 +85,9 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*")]
-    sources += DBT_PROJECT_DIR.glob("macros/**/*")
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        sources += DBT_PROJECT_DIR.glob(f"{folder}/**/*")
     return any(path.stat().st_mtime > built for path in sources if path.is_file())
 
 

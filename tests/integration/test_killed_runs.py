@@ -213,6 +213,8 @@ def test_a_run_waiting_for_a_pool_names_the_run_that_holds_it_and_stops_on_sigte
                 job_name="ui_launched", run_id=holder_id, status=dg.DagsterRunStatus.STARTED
             )
         )
+        # What a UI-launched run's step does when it takes the pool.
+        instance.event_log_storage.initialize_concurrency_limit_to_default("microfunnel_duckdb")
         instance.event_log_storage.claim_concurrency_slot("microfunnel_duckdb", holder_id, "step")
     process = subprocess.Popen(
         _command(), env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -220,9 +222,13 @@ def test_a_run_waiting_for_a_pool_names_the_run_that_holds_it_and_stops_on_sigte
     assert process.stdout is not None
     output = ""
     deadline = time.monotonic() + 120
-    while "to release pool microfunnel_duckdb" not in output:
-        assert time.monotonic() < deadline and process.poll() is None, output
-        output += process.stdout.readline()
+    try:
+        while "to release pool microfunnel_duckdb" not in output:
+            assert time.monotonic() < deadline and process.poll() is None, output
+            output += process.stdout.readline()
+    except AssertionError:
+        process.kill()
+        raise
     assert "waiting for run feedface" in output
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 130
