@@ -12,7 +12,6 @@ from pipelines.lib.privacy import PseudonymizationKeyError
 from pipelines.lib.privacy.pseudonymize import require_key
 from pipelines.lib.settings import (
     ENV_END_DATE,
-    ENV_FUNNELS_FILE,
     ENV_LANDING_DIR,
     ENV_START_DATE,
     ENV_TIMEZONE,
@@ -62,7 +61,7 @@ def check_run_settings(
     try:
         load_funnels(settings.funnels_file)
     except FunnelConfigError as exc:
-        problems.append(f"{ENV_FUNNELS_FILE}: {exc}")
+        problems += [f"{exc.source}: {problem}" for problem in exc.problems]
     if problems:
         raise PreflightError(problems)
 
