@@ -478,9 +478,10 @@ def test_diagnostic_findings_on_a_known_funnel(sql_harness: SqlHarness, funnels:
     }
     drop = got[("micro_commitment", "(all)", "largest_dropoff")]
     assert (drop["stage_name"], drop["next_stage_name"]) == ("first_action", "engagement")
-    assert drop["metric_value"] == pytest.approx(0.25) and drop["journeys"] == 80
+    assert drop["metric_name"] == "dropoff_count" and drop["metric_value"] == 60
+    assert (drop["journeys"], drop["journeys_lost"]) == (80, 60)
     assert drop["evidence"] == (
-        "75.0% of 80 journeys that reached first_action stopped there, before engagement"
+        "60 journeys (75.0% of 80) that reached first_action stopped there, before engagement"
     )
     slow = got[("micro_commitment", "(all)", "slowest_step")]
     assert (slow["stage_name"], slow["metric_value"]) == ("first_action", 7200.0)
@@ -509,6 +510,35 @@ def test_diagnostic_findings_on_a_known_funnel(sql_harness: SqlHarness, funnels:
         f" (all campaigns): worse, significant (p = {p:.3f})"
     )
     assert ("micro_commitment", "(all)", "asking_too_much_too_soon") not in got
+    assert_same_rows(
+        ref.funnel_diagnostics(journeys, only_two.funnels),
+        sql_rows(con, "agg_funnel_diagnostics"),
+        DIAGNOSTICS_KEY,
+    )
+
+
+def test_largest_dropoff_is_the_step_that_loses_the_most_people_not_the_lowest_rate(
+    sql_harness: SqlHarness, funnels: FunnelSet
+) -> None:
+    micro, direct = funnels.by_id["micro_commitment"], funnels.by_id["direct_ask"]
+    # 200 hooks -> 120 first_action (80 lost, 40%) -> 100 engagement (20 lost) -> 40
+    # reinforcement (60 lost) -> 10 conversions (30 lost: the lowest step rate, 25%).
+    furthest = [1] * 80 + [2] * 20 + [3] * 60 + [4] * 30 + [5] * 10
+    journeys = [journey(micro, n, furthest=f) for n, f in enumerate(furthest)]
+    journeys += [journey(direct, n, furthest=2 if n < 10 else 1) for n in range(100)]
+    only_two = FunnelSet((micro, direct))
+    con = run_marts(sql_harness, only_two, journeys, {})
+    got = {
+        (r["funnel_id"], r["platform"], r["finding"]): r
+        for r in sql_rows(con, "agg_funnel_diagnostics")
+    }
+    drop = got[("micro_commitment", "(all)", "largest_dropoff")]
+    assert (drop["stage_name"], drop["journeys_lost"], drop["journeys"]) == ("hook", 80, 200)
+    assert drop["evidence"] == (
+        "80 journeys (40.0% of 200) that reached hook stopped there, before first_action"
+    )
+    ask = got[("direct_ask", "(all)", "asking_too_much_too_soon")]
+    assert ask["journeys_lost"] == 90  # the direct ask's unconverted entries
     assert_same_rows(
         ref.funnel_diagnostics(journeys, only_two.funnels),
         sql_rows(con, "agg_funnel_diagnostics"),
