@@ -86,7 +86,7 @@ def render_report(data: ReportData, generated_at: datetime | None = None) -> str
     body = (
         recommendations_section(data.recommendations, data.campaign_names, data.currency)
         + comparison_section(data.comparisons, data.currency)
-        + performance_section(data.campaigns, data.campaign_names)
+        + performance_section(data.campaigns, data.campaign_names, data.currency)
         + "".join(funnel_section(f, data.campaign_names, data.currency) for f in data.funnels)
     )
     return f"""<!DOCTYPE html>

@@ -44,7 +44,8 @@ th,td{padding:.32rem .6rem;border-bottom:1px solid var(--line);text-align:right;
 vertical-align:top}
 th{background:var(--panel);font-weight:600;font-size:.88rem}
 th.text,td.text,th:first-child,td:first-child{text-align:left}
-table.wide{width:100%}
+table.wide{width:100%}table.campaigns{font-size:.9rem}table.campaigns td{white-space:nowrap}
+table.campaigns td:first-child{white-space:normal;min-width:11rem}
 td.rank{font-weight:700;color:var(--accent);font-size:1.1rem;width:2.2rem}
 td.action strong{display:block}td.evidence{max-width:26rem;text-align:left}
 .badge{display:inline-block;padding:0 .35rem;border-radius:3px;font-size:.78rem;
@@ -94,7 +95,12 @@ SCRIPT = """
       option = chosen(campaigns);
     }
     var campaign = option.getAttribute("data-campaign");
-    if (campaign !== ALL) { platform = option.getAttribute("data-platform"); }
+    if (campaign !== ALL) {
+      platform = option.getAttribute("data-platform");
+      each(platforms, "option", function (o, i) {
+        if (o.getAttribute("data-platform") === platform) { platforms.selectedIndex = i; }
+      });
+    }
     each(campaigns, "option", function (o) {
       var p = o.getAttribute("data-platform");
       o.hidden = platform !== ALL && p !== ALL && p !== platform;

@@ -93,14 +93,15 @@ def _funnel_label(funnel_id: str, version: int | None) -> str:
 # --- fix this first ----------------------------------------------------------------------------
 
 
-def _recommendation_row(r: Recommendation, currency: str | None, with_campaign: str) -> str:
+def _recommendation_row(r: Recommendation, currency: str | None, where: str) -> str:
+    """Cells of one recommendation; ``where`` is plain text (escaped here)."""
     final = "" if r.is_final else '<span class="badge">not final</span>'
     at_stake = f"{format_count(r.journeys_at_stake)}"
     share = f"{format_rate(r.share_at_stake)} of {format_count(r.entries)}"
     return (
         f"<td class=\"rank\">{_e(r.priority)}</td>"
         f'<td class="action text"><strong>{_e(r.action)}</strong>'
-        f"<small>{_e(r.funnel_id)}{with_campaign}</small></td>"
+        f"<small>{_e(r.funnel_id)}{_e(where)}</small></td>"
         f"<td>{_e(at_stake)}<br><small>{_e(share)}</small></td>"
         f"<td>{_e(format_money(r.spend_at_stake, currency))}</td>"
         f'<td class="evidence">{_e(r.evidence)}{final}</td>'
@@ -113,7 +114,7 @@ def recommendations_section(
     if not recommendations:
         return ""
     head = (
-        "<thead><tr><th>#</th><th class=\"text\">what to change</th><th>people at stake</th>"
+        "<thead><tr><th>rank</th><th class=\"text\">what to change</th><th>people at stake</th>"
         "<th>spend at stake</th><th class=\"text\">evidence</th></tr></thead>"
     )
     funnel_rows = "".join(
@@ -216,7 +217,10 @@ two-sided pooled two-proportion z-test.</p>{blocks}</section>"""
 # --- campaign performance ------------------------------------------------------------------------
 
 
-def _campaign_body(c: CampaignRow, names: dict[Scope, str | None]) -> str:
+def _campaign_body(c: CampaignRow, names: dict[Scope, str | None], currency: str | None) -> str:
+    """One <tbody> per campaign: the ad numbers span the rows of the funnels it feeds. Money
+    carries its currency unless the header does (one currency for every campaign)."""
+    money = None if currency else c.currency
     scope = (c.platform, c.campaign_id)
     funnels = c.funnels or [None]
     span = f' rowspan="{len(funnels)}"' if len(funnels) > 1 else ""
@@ -224,8 +228,8 @@ def _campaign_body(c: CampaignRow, names: dict[Scope, str | None]) -> str:
         f"<td{span}>{campaign_cell(scope, names)}</td>"
         f"<td{span}>{_e(format_count(c.impressions))}</td>"
         f"<td{span}>{_e(format_count(c.clicks))}</td><td{span}>{_e(format_rate(c.ctr))}</td>"
-        f"<td{span}>{_e(format_money(c.spend, c.currency))}</td>"
-        f"<td{span}>{_e(format_money(c.cpc, c.currency))}</td>"
+        f"<td{span}>{_e(format_money(c.spend, money))}</td>"
+        f"<td{span}>{_e(format_money(c.cpc, money))}</td>"
         f"<td{span}>{_e(format_number(c.platform_conversions))}</td>"
     )
     rows = []
@@ -237,7 +241,7 @@ def _campaign_body(c: CampaignRow, names: dict[Scope, str | None]) -> str:
                 f'<td class="text">{_e(f.funnel_id)}</td><td>{_e(format_count(f.journeys))}</td>'
                 f"<td>{_e(format_count(f.conversions))}</td>"
                 f"<td>{_e(format_rate(f.conversion_rate))}</td>"
-                f"<td>{_e(format_money(f.cost_per_conversion, c.currency))}</td>"
+                f"<td>{_e(format_money(f.cost_per_conversion, money))}</td>"
             )
         rows.append(f"<tr>{ads if i == 0 else ''}{cells}</tr>")
     return (
@@ -246,10 +250,13 @@ def _campaign_body(c: CampaignRow, names: dict[Scope, str | None]) -> str:
     )
 
 
-def performance_section(campaigns: list[CampaignRow], names: dict[Scope, str | None]) -> str:
+def performance_section(
+    campaigns: list[CampaignRow], names: dict[Scope, str | None], currency: str | None
+) -> str:
     if not campaigns:
         return ""
-    bodies = "".join(_campaign_body(c, names) for c in campaigns)
+    bodies = "".join(_campaign_body(c, names, currency) for c in campaigns)
+    unit = f" ({_e(currency)})" if currency else ""
     return f"""
 <section id="campaign-performance"><h2>Campaign performance</h2>
 <p class="muted">Ad platform numbers per campaign beside the journeys of each funnel the
@@ -258,9 +265,9 @@ hooks, conversions = those that reached the funnel's last stage, cost per conver
 campaign's spend on those journeys' cohort days / conversions. Platform-reported conversions are
 the ad platform's own (modelled) count.</p>
 <table class="wide campaigns"><thead><tr><th>campaign</th><th>impressions</th><th>clicks</th>
-<th>CTR</th><th>spend</th><th>CPC</th><th>platform-reported conversions</th>
+<th>CTR</th><th>spend{unit}</th><th>CPC{unit}</th><th>platform-reported conversions</th>
 <th class="text">funnel</th><th>journeys</th><th>conversions</th><th>conversion rate</th>
-<th>cost per conversion</th></tr></thead>{bodies}</table></section>"""
+<th>cost per conversion{unit}</th></tr></thead>{bodies}</table></section>"""
 
 
 # --- a funnel in one scope ---------------------------------------------------------------------
@@ -321,6 +328,7 @@ def _weekly(weeks: list[WeekPoint]) -> str:
         for w in weeks
     )
     return f"""<h4>Weekly trend (ISO weeks)</h4>
+<p class="muted">A week at either end of the range holds only its cohort days in the file.</p>
 {weekly_chart(weeks)}
 <table class="weekly"><thead><tr><th>week</th><th>from (Monday)</th><th>journeys started</th>
 <th>converted</th><th>conversion per entry</th><th>final</th></tr></thead>
@@ -328,9 +336,10 @@ def _weekly(weeks: list[WeekPoint]) -> str:
 
 
 def _momentum(points: list[MomentumPoint]) -> str:
-    # At the last stage P(conversion | converted) is 1 by definition: left out.
+    # At the last stage P(conversion | converted) is 1 by definition: left out. A curve needs
+    # two steps at least (a direct ask has one).
     steps = points[:-1]
-    if not steps:
+    if len(steps) < 2:
         return ""
     rows = "".join(
         f"<tr><td>{_e(p.stage_order)}. {_e(p.stage_name)}</td>"

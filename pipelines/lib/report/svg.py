@@ -128,7 +128,7 @@ def funnel_chart(stages: list[StageSummary], width: int = 880) -> str:
     """Horizontal bars, one per stage, on a journeys axis; labels carry the rates."""
     if not stages:
         return ""
-    row_h, left, text_w, top_pad, bottom = 44, 150, 280, 8, 44
+    row_h, left, text_w, top_pad, bottom = 44, 150, 330, 8, 44
     right = width - text_w
     plot_bottom = top_pad + row_h * len(stages)
     height = plot_bottom + bottom
