@@ -292,7 +292,9 @@ def momentum_curve(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -
             # At the last stage P(convert | converted) = 1: a lift there only restates the
             # previous stage's odds, so it is left out.
             is_step = 1 < k < funnel.stage_count
-            lift = probability / previous if is_step and probability is not None and previous else None
+            lift = (
+                probability / previous if is_step and probability is not None and previous else None
+            )
             rows.append(
                 MomentumRow(
                     funnel_id=funnel_id,

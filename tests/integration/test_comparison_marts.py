@@ -169,8 +169,11 @@ def test_the_diagnostics_name_the_weak_step_and_the_too_early_ask(nightly: Night
     # The step that loses the most people, whatever its rate.
     steps = [r for r in rows if r["finding"] in ("largest_dropoff", "slowest_step")]
     assert drop["journeys_lost"] == max(
-        r["journeys_lost"] for r in steps if r["funnel_id"] == "micro_commitment"
-        and r["platform"] == "(all)" and r["journeys_lost"] is not None
+        r["journeys_lost"]
+        for r in steps
+        if r["funnel_id"] == "micro_commitment"
+        and r["platform"] == "(all)"
+        and r["journeys_lost"] is not None
     )
     ask = by_key[("direct_ask", "(all)", "asking_too_much_too_soon")]
     assert ask["metric_name"] == "p_value" and ask["threshold"] == 0.05

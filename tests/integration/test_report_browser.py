@@ -154,7 +154,7 @@ def test_the_report_opens_offline_with_no_errors_and_a_full_page_screenshot(
     assert opened.requests == [opened.url]  # one self-contained file, nothing fetched
     # The filter bar appears with JavaScript; the hostile name is shown as text.
     assert page.locator("#filter").is_visible()
-    assert page.get_by_text("Summer & \"sale\"", exact=False).count() > 0
+    assert page.get_by_text('Summer & "sale"', exact=False).count() > 0
     assert page.locator("img").count() == 0
     assert page.locator("script").count() == 1
 
@@ -220,8 +220,8 @@ def test_the_filter_narrows_tables_and_charts_to_one_campaign(
     assert scopes[0].locator("h3").inner_text().startswith("spring_quiz_micro")
     assert scopes[0].locator("svg.funnel").is_visible()
     # The campaign's own entries, not every campaign's.
-    every_entries = micro.locator(".scope").first.locator(".kpi b").first.text_content()
-    assert scopes[0].locator(".kpi b").first.inner_text() != every_entries
+    every_entries = micro.locator(".scope").first.locator(".kpi strong").first.text_content()
+    assert scopes[0].locator(".kpi strong").first.inner_text() != every_entries
     assert page.locator("#funnel-direct_ask .no-scope").is_visible()
     assert page.locator("#filter-status").inner_text() == "Showing spring_quiz_micro (google_ads)."
     page.screenshot(path=str(tmp_path / "filtered.png"), full_page=True)

@@ -560,7 +560,8 @@ def test_recommendations_rank_what_to_fix_by_people_lost_then_spend_at_stake(
     sql_harness: SqlHarness, funnels: FunnelSet
 ) -> None:
     micro, direct = funnels.by_id["micro_commitment"], funnels.by_id["direct_ask"]
-    c1, c2, d1, organic = ("google_ads", "c1"), ("google_ads", "c2"), ("google_ads", "d1"), (None, None)
+    c1, c2 = ("google_ads", "c1"), ("google_ads", "c2")
+    d1, organic = ("google_ads", "d1"), (None, None)
     journeys = []
     # c1: 100 journeys, 50 stop (and stall) at hook, 30 at first_action, 10 at engagement,
     # 5 at reinforcement, 5 convert.

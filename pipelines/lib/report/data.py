@@ -102,8 +102,9 @@ def load_report_data(reporting_db: Path) -> ReportData:
         else:
             funnels, first, last, open_days = [], None, None, 0
         campaigns = _campaigns(con, published)
-        names: dict[Scope, str | None] = {(c.platform, c.campaign_id): c.campaign_name
-                                          for c in campaigns}  # fmt: skip
+        names: dict[Scope, str | None] = {
+            (c.platform, c.campaign_id): c.campaign_name for c in campaigns
+        }
         for funnel in funnels:
             for platform, campaign_id in funnel.views:
                 if campaign_id != q.ALL:
@@ -135,8 +136,7 @@ def _optional(
 def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[FunnelReport]:
     stages = _by_scope(q.rows(con, q.STAGES_SQL))
     headlines = {
-        (r["funnel_id"], (r["platform"], r["campaign_id"])): r
-        for r in q.rows(con, q.HEADLINE_SQL)
+        (r["funnel_id"], (r["platform"], r["campaign_id"])): r for r in q.rows(con, q.HEADLINE_SQL)
     }
     medians = {
         (r["funnel_id"], (r["platform"], r["campaign_id"]), r["stage_order"]): _num(
@@ -182,31 +182,10 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
                 )
                 for r in stages[key]
             ],
-            daily=[
-                DayPoint(r["cohort_start"], int(r["journeys_started"]),
-                         int(r["journeys_converted"]), _num(r["conversion_rate"]),
-                         bool(r["is_final"]))
-                for r in daily.get(key, [])
-            ],  # fmt: skip
-            weekly=[
-                WeekPoint(r["cohort_start"], int(r["iso_year"]), int(r["iso_week"]),
-                          int(r["journeys_started"]), int(r["journeys_converted"]),
-                          _num(r["conversion_rate"]), bool(r["is_final"]))
-                for r in weekly.get(key, [])
-            ],  # fmt: skip
-            momentum=[
-                MomentumPoint(int(r["stage_order"]), str(r["stage_name"]),
-                              int(r["journeys_reached"] or 0), int(r["journeys_converted"] or 0),
-                              _num(r["conversion_probability"]),
-                              _num(r["lift_vs_previous_stage"]))
-                for r in momentum.get(key, [])
-            ],  # fmt: skip
-            time_to_convert=[
-                TimeBucket(int(r["bucket_order"]), str(r["bucket_label"]),
-                           int(r["conversions"] or 0), _num(r["share_of_conversions"]),
-                           _num(r["cumulative_share"]))
-                for r in buckets.get(key, [])
-            ],  # fmt: skip
+            daily=[_day(r) for r in daily.get(key, [])],
+            weekly=[_week(r) for r in weekly.get(key, [])],
+            momentum=[_momentum(r) for r in momentum.get(key, [])],
+            time_to_convert=[_bucket(r) for r in buckets.get(key, [])],
             segments=_segments(intent.get(key, [])),
             findings=[
                 Finding(str(r["finding"]), _int(r["stage_order"]), r["stage_name"], r["evidence"])
@@ -218,6 +197,49 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
         for funnel_id, by_scope in sorted(views.items())
         if EVERY in by_scope
     ]
+
+
+def _day(r: dict[str, Any]) -> DayPoint:
+    return DayPoint(
+        day=r["cohort_start"],
+        journeys_started=int(r["journeys_started"]),
+        journeys_converted=int(r["journeys_converted"]),
+        conversion_rate=_num(r["conversion_rate"]),
+        is_final=bool(r["is_final"]),
+    )
+
+
+def _week(r: dict[str, Any]) -> WeekPoint:
+    return WeekPoint(
+        week_start=r["cohort_start"],
+        iso_year=int(r["iso_year"]),
+        iso_week=int(r["iso_week"]),
+        journeys_started=int(r["journeys_started"]),
+        journeys_converted=int(r["journeys_converted"]),
+        conversion_rate=_num(r["conversion_rate"]),
+        is_final=bool(r["is_final"]),
+    )
+
+
+def _momentum(r: dict[str, Any]) -> MomentumPoint:
+    return MomentumPoint(
+        stage_order=int(r["stage_order"]),
+        stage_name=str(r["stage_name"]),
+        journeys_reached=int(r["journeys_reached"] or 0),
+        journeys_converted=int(r["journeys_converted"] or 0),
+        conversion_probability=_num(r["conversion_probability"]),
+        lift_vs_previous_stage=_num(r["lift_vs_previous_stage"]),
+    )
+
+
+def _bucket(r: dict[str, Any]) -> TimeBucket:
+    return TimeBucket(
+        bucket_order=int(r["bucket_order"]),
+        bucket_label=str(r["bucket_label"]),
+        conversions=int(r["conversions"] or 0),
+        share_of_conversions=_num(r["share_of_conversions"]),
+        cumulative_share=_num(r["cumulative_share"]),
+    )
 
 
 def _segments(rows: list[dict[str, Any]]) -> list[SegmentSummary]:
@@ -327,4 +349,3 @@ def _comparisons(con: duckdb.DuckDBPyConnection) -> list[SequenceComparison]:
             )
         )
     return result
-

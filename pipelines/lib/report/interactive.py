@@ -53,7 +53,7 @@ background:#eef1f6;color:var(--muted);margin-left:.3rem}
 .kpis{display:flex;flex-wrap:wrap;gap:.6rem;margin:.6rem 0 .4rem}
 .kpi{background:var(--panel);border:1px solid var(--line);border-radius:6px;
 padding:.45rem .8rem;min-width:9.5rem}
-.kpi span{display:block;color:var(--muted);font-size:.8rem}.kpi b{font-size:1.2rem}
+.kpi span{display:block;color:var(--muted);font-size:.8rem}.kpi strong{font-size:1.2rem}
 .verdict{font-size:1.1rem;font-weight:600;margin:.6rem 0}.verdict.inconclusive{color:#8a5a00}
 .analysis{display:flex;flex-wrap:wrap;gap:0 2rem}.analysis>div{flex:1 1 500px}
 .findings li{margin:.25rem 0}.findings strong{margin-right:.3rem}

@@ -79,14 +79,13 @@ def campaign_cell(scope: Scope, names: dict[Scope, str | None]) -> str:
     if campaign_id == "(none)":
         return f"{_e(platform)} <small>(no campaign)</small>"
     return (
-        f"{_e(campaign_label(scope, names))}<br>"
-        f"<small>{_e(platform)} · {_e(campaign_id)}</small>"
+        f"{_e(campaign_label(scope, names))}<br><small>{_e(platform)} · {_e(campaign_id)}</small>"
     )
 
 
 def _funnel_label(funnel_id: str, version: int | None) -> str:
-    return f"{_e(funnel_id)} <small>v{_e(version)}</small>" if version is not None else _e(
-        funnel_id
+    return (
+        f"{_e(funnel_id)} <small>v{_e(version)}</small>" if version is not None else _e(funnel_id)
     )
 
 
@@ -99,7 +98,7 @@ def _recommendation_row(r: Recommendation, currency: str | None, where: str) -> 
     at_stake = f"{format_count(r.journeys_at_stake)}"
     share = f"{format_rate(r.share_at_stake)} of {format_count(r.entries)}"
     return (
-        f"<td class=\"rank\">{_e(r.priority)}</td>"
+        f'<td class="rank">{_e(r.priority)}</td>'
         f'<td class="action text"><strong>{_e(r.action)}</strong>'
         f"<small>{_e(r.funnel_id)}{_e(where)}</small></td>"
         f"<td>{_e(at_stake)}<br><small>{_e(share)}</small></td>"
@@ -114,8 +113,8 @@ def recommendations_section(
     if not recommendations:
         return ""
     head = (
-        "<thead><tr><th>rank</th><th class=\"text\">what to change</th><th>people at stake</th>"
-        "<th>spend at stake</th><th class=\"text\">evidence</th></tr></thead>"
+        '<thead><tr><th>rank</th><th class="text">what to change</th><th>people at stake</th>'
+        '<th>spend at stake</th><th class="text">evidence</th></tr></thead>'
     )
     funnel_rows = "".join(
         f"<tr>{_recommendation_row(r, currency, '')}</tr>"
@@ -282,9 +281,13 @@ def _kpis(view: FunnelView, currency: str | None) -> str:
         ("spend", format_money(h.spend, currency)),
         ("cost per conversion", format_money(h.cost_per_conversion, currency)),
     ]
-    return '<div class="kpis">' + "".join(
-        f'<div class="kpi"><span>{_e(k)}</span><b>{_e(v)}</b></div>' for k, v in tiles
-    ) + "</div>"
+    return (
+        '<div class="kpis">'
+        + "".join(
+            f'<div class="kpi"><span>{_e(k)}</span><strong>{_e(v)}</strong></div>' for k, v in tiles
+        )
+        + "</div>"
+    )
 
 
 def _findings(findings: list[Finding]) -> str:
@@ -398,9 +401,7 @@ def _view(
 ) -> str:
     platform, campaign_id = view.scope
     analysis = _momentum(view.momentum) + _time(view.time_to_convert)
-    daily = (
-        f"<h4>Daily conversion per entry</h4>{daily_chart(view.daily)}" if view.daily else ""
-    )
+    daily = f"<h4>Daily conversion per entry</h4>{daily_chart(view.daily)}" if view.daily else ""
     return f"""
 <div class="scope" {scope_attributes(platform, campaign_id)}>
 <h3 class="scope-title">{_e(campaign_label(view.scope, names))}

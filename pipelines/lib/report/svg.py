@@ -144,14 +144,11 @@ def funnel_chart(stages: list[StageSummary], width: int = 880) -> str:
     for i, stage in enumerate(stages):
         y = top_pad + i * row_h
         bar_w = max(1.5, x_of(stage.journeys_reached) - left)
-        detail = (
-            f"{format_rate(stage.overall_conversion_rate)} of entries"
-            + (
-                f" · {format_rate(stage.step_conversion_rate)} go on · "
-                f"{format_count(stage.dropoff_count)} stop here"
-                if stage.step_conversion_rate is not None
-                else ""
-            )
+        detail = f"{format_rate(stage.overall_conversion_rate)} of entries" + (
+            f" · {format_rate(stage.step_conversion_rate)} go on · "
+            f"{format_count(stage.dropoff_count)} stop here"
+            if stage.step_conversion_rate is not None
+            else ""
         )
         tooltip = f"{stage.stage_name}: {format_count(stage.journeys_reached)} journeys; {detail}"
         parts.append(
