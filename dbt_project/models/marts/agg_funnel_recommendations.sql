@@ -165,10 +165,10 @@ final as (
             order by
                 journeys_lost desc,
                 spend_at_stake desc nulls last,
-                funnel_id,
-                platform,
-                campaign_id,
-                recommendation
+                funnel_id asc,
+                platform asc,
+                campaign_id asc,
+                recommendation asc
         ) as integer) as priority,
         recommendation,
         finding,
@@ -192,7 +192,8 @@ final as (
                 then
                     'Replace the big ask with a micro-commitment sequence: small steps '
                     || 'before the ask convert more per hook'
-        end as action,
+        -- 'action' is a non-reserved keyword (DuckDB, PostgreSQL): the plain word reads best.
+        end as action,  -- noqa: RF04
         cast(journeys_lost as bigint) as journeys_at_stake,
         cast(entries as bigint) as entries,
         share_at_stake,
