@@ -44,8 +44,12 @@ th,td{padding:.32rem .6rem;border-bottom:1px solid var(--line);text-align:right;
 vertical-align:top}
 th{background:var(--panel);font-weight:600;font-size:.88rem}
 th.text,td.text,th:first-child,td:first-child{text-align:left}
-table.wide{width:100%}table.campaigns{font-size:.9rem}table.campaigns td{white-space:nowrap}
-table.campaigns td:first-child{white-space:normal;min-width:11rem}
+table.wide{width:100%}.table-scroll{overflow-x:auto}
+table.campaigns{font-size:.86rem}table.campaigns th,table.campaigns td{padding:.3rem .42rem}
+table.campaigns td{white-space:nowrap}
+table.campaigns td:first-child{white-space:normal;min-width:10rem;max-width:16rem;
+overflow-wrap:anywhere}
+table.campaigns tbody{border-top:1px solid #c9ced8}
 td.rank{font-weight:700;color:var(--accent);font-size:1.1rem;width:2.2rem}
 td.action strong{display:block}td.evidence{max-width:26rem;text-align:left}
 .badge{display:inline-block;padding:0 .35rem;border-radius:3px;font-size:.78rem;
@@ -56,6 +60,8 @@ padding:.45rem .8rem;min-width:9.5rem}
 .kpi span{display:block;color:var(--muted);font-size:.8rem}.kpi strong{font-size:1.2rem}
 .verdict{font-size:1.1rem;font-weight:600;margin:.6rem 0}.verdict.inconclusive{color:#8a5a00}
 .analysis{display:flex;flex-wrap:wrap;gap:0 2rem}.analysis>div{flex:1 1 500px}
+table.momentum td,table.momentum th,table.stages td,table.weekly td,table.segments td,
+table.recommendations td:nth-child(4){white-space:nowrap}
 .findings li{margin:.25rem 0}.findings strong{margin-right:.3rem}
 svg.chart{max-width:100%;height:auto;display:block;margin:.3rem 0}
 svg text{font:12px system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif;

@@ -261,12 +261,13 @@ def performance_section(
 <p class="muted">Ad platform numbers per campaign beside the journeys of each funnel the
 campaign feeds (the funnel column says which): journeys = journeys started from the campaign's
 hooks, conversions = those that reached the funnel's last stage, cost per conversion = the
-campaign's spend on those journeys' cohort days / conversions. Platform-reported conversions are
-the ad platform's own (modelled) count.</p>
-<table class="wide campaigns"><thead><tr><th>campaign</th><th>impressions</th><th>clicks</th>
-<th>CTR</th><th>spend{unit}</th><th>CPC{unit}</th><th>platform-reported conversions</th>
-<th class="text">funnel</th><th>journeys</th><th>conversions</th><th>conversion rate</th>
-<th>cost per conversion{unit}</th></tr></thead>{bodies}</table></section>"""
+campaign's spend on those journeys' cohort days / conversions. Platform conv. are the ad
+platform's own (modelled) conversions.</p>
+<div class="table-scroll"><table class="wide campaigns"><thead><tr><th>campaign</th>
+<th>impressions</th><th>clicks</th><th>CTR</th><th>spend{unit}</th><th>CPC{unit}</th>
+<th>platform conv.</th><th class="text">funnel</th><th>journeys</th><th>conversions</th>
+<th>conv. rate</th><th>cost per conv.{unit}</th></tr></thead>{bodies}</table></div>
+</section>"""
 
 
 # --- a funnel in one scope ---------------------------------------------------------------------
@@ -389,8 +390,9 @@ def _segments(segments: list[SegmentSummary], stages: list[StageSummary]) -> str
         for seg in segments
     )
     return f"""<h4>By intent segment</h4>
-<p class="muted">Intent at the journey's start: early (first visit), mid (an earlier journey),
-late (an earlier journey reached the late stages), or as set per campaign in funnels.yml.</p>
+<p class="muted">Intent at the journey's start, by default: early (first journey), mid (an
+earlier journey), late (an earlier journey reached the late stages), or as set per campaign in
+funnels.yml.</p>
 {segment_chart(segments)}
 <table class="segments"><thead><tr><th>segment</th>{head}<th>conversion per entry</th></tr>
 </thead><tbody>{rows}</tbody></table>"""

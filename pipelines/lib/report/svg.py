@@ -353,10 +353,11 @@ def momentum_chart(points: list[MomentumPoint], width: int = 560, height: int = 
     left, right, top_pad, bottom = 64, width - 40, 26, 56
     plot_bottom = height - bottom
     ticks = nice_ticks(max(p.conversion_probability or 0.0 for p in known) * 1.1)
-    step = (right - left) / max(1, len(points) - 1)
+    inset = 36  # keeps the end points and their labels off the axes
+    step = (right - left - 2 * inset) / max(1, len(points) - 1)
 
     def x_of(i: int) -> float:
-        return left + (step * i if len(points) > 1 else (right - left) / 2)
+        return left + inset + (step * i if len(points) > 1 else (right - left) / 2 - inset)
 
     def y_of(v: float) -> float:
         return plot_bottom - (plot_bottom - top_pad) * v / ticks[-1]
