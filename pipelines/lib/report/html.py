@@ -25,7 +25,7 @@ from pipelines.lib.report.sections import (
 )
 from pipelines.lib.report.text import format_stage_table
 
-__all__ = ["format_stage_table", "render_report", "write_funnel_report"]
+__all__ = ["format_stage_table", "render_report", "write_funnel_report", "write_report"]
 
 
 def _e(value: object) -> str:
@@ -118,8 +118,14 @@ days); medians are exact over the journeys. Funnels show their newest definition
 
 def write_funnel_report(reporting_db: Path, out_path: Path) -> Path:
     """Render the report from the reporting DuckDB file and write it atomically to ``out_path``."""
+    return write_report(reporting_db, out_path)[0]
+
+
+def write_report(reporting_db: Path, out_path: Path) -> tuple[Path, ReportData]:
+    """As write_funnel_report, also returning what the page shows (for run metadata)."""
     out_path = Path(out_path)
-    page = render_report(load_report_data(Path(reporting_db)))
+    data = load_report_data(Path(reporting_db))
+    page = render_report(data)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
@@ -130,4 +136,4 @@ def write_funnel_report(reporting_db: Path, out_path: Path) -> Path:
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
-    return out_path
+    return out_path, data
