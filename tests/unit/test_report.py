@@ -12,8 +12,10 @@ import duckdb
 import pytest
 
 from pipelines.lib.report import format_stage_table, load_report_data, write_funnel_report
+from pipelines.lib.report.data import limit_campaign_views
 from pipelines.lib.report.interactive import SCRIPT
 from pipelines.lib.report.model import ALL, EVERY, CampaignFunnel
+from pipelines.lib.report.sections import funnel_section
 from tests.report_fixtures import (
     DAYS,
     EVIL,
@@ -344,3 +346,14 @@ def test_stage_table_accepts_report_summaries(full: Path) -> None:
     data = load_report_data(full)
     text = format_stage_table(data.funnels[0].stages)
     assert all(stage in text for stage in STAGES[data.funnels[0].funnel_id])
+
+
+def test_a_funnel_draws_views_for_its_biggest_campaigns_only(full: Path) -> None:
+    funnel = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    limited = limit_campaign_views(funnel, limit=1)
+    # c1 (200 entries) keeps its view; c3 (100) is listed with its entries; platforms stay.
+    assert set(limited.views) == {EVERY, ("google_ads", ALL), C1, META}
+    assert limited.undrawn == {("meta", "c3"): 100}
+    html = funnel_section(limited, {("meta", "c3"): "Video series"}, "EUR")
+    assert 'data-platform="meta" data-campaign="c3"' in html
+    assert "Video series has 100 journeys in micro_commitment" in html

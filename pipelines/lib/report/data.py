@@ -37,6 +37,11 @@ from pipelines.lib.report.model import (
     WeekPoint,
 )
 
+# Each funnel draws its own view for the campaigns with the most journeys only: a view is some
+# 25 kB of SVG and tables, so thousands of campaigns would make a page no browser opens quickly.
+# The others keep their rows in the campaign table and the recommendations.
+MAX_CAMPAIGN_VIEWS = 40
+
 
 def _connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
     """A private instance with the file ATTACHed read-only: always the current file version,
@@ -193,10 +198,24 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
             ],
         )
     return [
-        FunnelReport(funnel_id, versions.get(funnel_id), by_scope)
+        limit_campaign_views(FunnelReport(funnel_id, versions.get(funnel_id), by_scope))
         for funnel_id, by_scope in sorted(views.items())
         if EVERY in by_scope
     ]
+
+
+def limit_campaign_views(funnel: FunnelReport, limit: int = MAX_CAMPAIGN_VIEWS) -> FunnelReport:
+    """Keep the views of every campaign, each platform and the ``limit`` campaigns with the
+    most entries (ties: by platform and campaign id)."""
+    campaigns = sorted(
+        (scope for scope in funnel.views if scope[1] != q.ALL),
+        key=lambda scope: (-funnel.views[scope].headline.entries, scope),
+    )
+    undrawn = {scope: funnel.views[scope].headline.entries for scope in campaigns[limit:]}
+    if not undrawn:
+        return funnel
+    kept = {scope: view for scope, view in funnel.views.items() if scope not in undrawn}
+    return FunnelReport(funnel.funnel_id, funnel.funnel_version, kept, undrawn)
 
 
 def _day(r: dict[str, Any]) -> DayPoint:

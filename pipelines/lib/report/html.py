@@ -42,7 +42,12 @@ def _filter_bar(data: ReportData) -> str:
     )
     campaigns = "".join(
         f'<option value="{i + 1}" data-platform="{_e(p)}" data-campaign="{_e(c)}">'
-        f"{_e(campaign_label((p, c), data.campaign_names))} ({_e(p)})</option>"
+        + (
+            f"{_e(p)} (no campaign)"
+            if c == "(none)"
+            else f"{_e(campaign_label((p, c), data.campaign_names))} ({_e(p)})"
+        )
+        + "</option>"
         for i, (p, c) in enumerate(data.campaign_names)
     )
     return f"""

@@ -119,6 +119,8 @@ class FunnelReport:
     funnel_id: str
     funnel_version: int | None
     views: dict[Scope, FunnelView]  # EVERY first, then platforms and campaigns
+    # Campaigns past the per-funnel view limit, with their entries: in the tables, not drawn.
+    undrawn: dict[Scope, int] = field(default_factory=dict)
 
     @property
     def stages(self) -> list[StageSummary]:

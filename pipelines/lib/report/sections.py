@@ -419,14 +419,31 @@ def _view(
 </div>"""
 
 
+def _undrawn(
+    funnel: FunnelReport, scope: Scope, entries: int, names: dict[Scope, str | None]
+) -> str:
+    """A stand-in the filter shows for a campaign past the view limit."""
+    drawn = sum(1 for s in funnel.views if s[1] != ALL)
+    return (
+        f'<div class="scope" {scope_attributes(*scope)}><p class="notice">'
+        f"{_e(campaign_label(scope, names))} has {_e(format_count(entries))} journeys in "
+        f"{_e(funnel.funnel_id)}: charts are drawn for the {_e(drawn)} campaigns with the most "
+        "journeys only. Its figures are in the campaign table and the recommendations.</p></div>"
+    )
+
+
 def funnel_section(
     funnel: FunnelReport, names: dict[Scope, str | None], currency: str | None
 ) -> str:
     every = funnel.views[EVERY]
     others = [view for scope, view in funnel.views.items() if scope != EVERY]
+    stand_ins = "".join(
+        _undrawn(funnel, scope, entries, names) for scope, entries in funnel.undrawn.items()
+    )
     breakdown = (
         f'<details class="breakdown"><summary>Per platform and campaign ({len(others)} '
-        f"views)</summary>{''.join(_view(funnel, v, names, currency) for v in others)}</details>"
+        f"views)</summary>{''.join(_view(funnel, v, names, currency) for v in others)}"
+        f"{stand_ins}</details>"
         if others
         else ""
     )

@@ -270,6 +270,8 @@ def weekly_chart(weeks: list[WeekPoint], width: int = 880, height: int = 250) ->
             (top_pad + plot_bottom) / 2,
         ),
     ]  # fmt: skip
+    # Labels need some 70 px each: on a long range only every n-th week (and the last) has one.
+    every = _label_every(len(weeks), most=max(1, int((right - left) // 70)))
     for i, week in enumerate(weeks):
         centre = left + slot * (i + 0.5)
         rate = week.conversion_rate or 0.0
@@ -281,17 +283,21 @@ def weekly_chart(weeks: list[WeekPoint], width: int = 880, height: int = 250) ->
             "journeys)" + ("" if week.is_final else ", not final yet")
         )
         fill = BAR_COLOR if week.is_final else OPEN_COLOR
-        parts.append(
-            f"<g><title>{_e(tooltip)}</title>"
-            f'<rect x="{centre - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-            f'height="{plot_bottom - y:.1f}" rx="2" fill="{fill}"/>'
+        labels = (
             f'<text x="{centre:.1f}" y="{y - 6:.1f}" text-anchor="middle" class="value">'
             f"{_e(format_rate(week.conversion_rate))}</text>"
             f'<text x="{centre:.1f}" y="{plot_bottom + 16}" text-anchor="middle" class="tick">'
             f"{_e(name)}</text>"
             f'<text x="{centre:.1f}" y="{plot_bottom + 30}" text-anchor="middle" class="note">'
             f"from {_e(day_label(week.week_start))}"
-            f"{'' if week.is_final else ' · open'}</text></g>"
+            f"{'' if week.is_final else ' · open'}</text>"
+            if i % every == 0 or i == len(weeks) - 1
+            else ""
+        )
+        parts.append(
+            f"<g><title>{_e(tooltip)}</title>"
+            f'<rect x="{centre - bar_w / 2:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+            f'height="{plot_bottom - y:.1f}" rx="2" fill="{fill}"/>{labels}</g>'
         )
     parts.append(_x_axis(left, right, plot_bottom, "ISO week of the cohort date", height - 8))
     parts.append("</svg>")
