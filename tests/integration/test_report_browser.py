@@ -101,7 +101,7 @@ def nightly(
 
 
 @pytest.fixture(scope="module")
-def browser(nightly: Nightly) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     executable = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -140,7 +140,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_the_report_opens_offline_with_no_errors_and_a_full_page_screenshot(
-    nightly: Nightly, browser: Any, tmp_path: Path
+    browser: Any, nightly: Nightly, tmp_path: Path
 ) -> None:
     assert nightly.succeeded, nightly.failures
     opened = open_report(browser, nightly.report)
@@ -160,7 +160,7 @@ def test_the_report_opens_offline_with_no_errors_and_a_full_page_screenshot(
 
 
 def test_recommendations_are_ranked_with_people_and_spend_at_stake(
-    nightly: Nightly, browser: Any
+    browser: Any, nightly: Nightly
 ) -> None:
     assert nightly.succeeded, nightly.failures
     page = open_report(browser, nightly.report).page
@@ -178,7 +178,7 @@ def test_recommendations_are_ranked_with_people_and_spend_at_stake(
     assert "USD" in top  # spend at stake, in the account currency
 
 
-def test_every_chart_has_axes_labels_values_and_dates(nightly: Nightly, browser: Any) -> None:
+def test_every_chart_has_axes_labels_values_and_dates(browser: Any, nightly: Nightly) -> None:
     assert nightly.succeeded, nightly.failures
     page = open_report(browser, nightly.report).page
     charts = [c for c in page.locator("svg.chart").all() if c.is_visible()]
@@ -200,7 +200,7 @@ def test_every_chart_has_axes_labels_values_and_dates(nightly: Nightly, browser:
 
 
 def test_the_filter_narrows_tables_and_charts_to_one_campaign(
-    nightly: Nightly, browser: Any, tmp_path: Path
+    browser: Any, nightly: Nightly, tmp_path: Path
 ) -> None:
     assert nightly.succeeded, nightly.failures
     opened = open_report(browser, nightly.report)
@@ -239,7 +239,7 @@ def test_the_filter_narrows_tables_and_charts_to_one_campaign(
     assert opened.errors == []
 
 
-def test_the_hostile_campaign_name_filters_like_any_other(nightly: Nightly, browser: Any) -> None:
+def test_the_hostile_campaign_name_filters_like_any_other(browser: Any, nightly: Nightly) -> None:
     assert nightly.succeeded, nightly.failures
     opened = open_report(browser, nightly.report)
     page = opened.page
@@ -253,7 +253,7 @@ def test_the_hostile_campaign_name_filters_like_any_other(nightly: Nightly, brow
     assert opened.errors == [] and opened.dialogs == []
 
 
-def test_without_javascript_the_page_still_shows_everything(nightly: Nightly, browser: Any) -> None:
+def test_without_javascript_the_page_still_shows_everything(browser: Any, nightly: Nightly) -> None:
     assert nightly.succeeded, nightly.failures
     page = open_report(browser, nightly.report, javascript=False).page
     assert not page.locator("#filter").is_visible()
