@@ -272,6 +272,8 @@ def test_filter_offers_each_platform_and_campaign_once(page: str) -> None:
     assert form.count('data-platform="google_ads"') == 3  # the platform and its two campaigns
     assert form.count('data-platform="meta"') == 2
     assert "Spring quiz (google_ads)" in form and "Video series (meta)" in form
+    # Sorted by platform, then name: the <script> name sorts before "Spring quiz".
+    assert form.index("&lt;script&gt;") < form.index("Spring quiz") < form.index("Video series")
 
 
 def test_every_chart_is_an_accessible_image_with_axes(page: str) -> None:

@@ -48,7 +48,13 @@ def _filter_bar(data: ReportData) -> str:
             else f"{_e(campaign_label((p, c), data.campaign_names))} ({_e(p)})"
         )
         + "</option>"
-        for i, (p, c) in enumerate(data.campaign_names)
+        # By platform, then by the name a marketer knows the campaign by.
+        for i, (p, c) in enumerate(
+            sorted(
+                data.campaign_names,
+                key=lambda s: (s[0], campaign_label(s, data.campaign_names).casefold(), s[1]),
+            )
+        )
     )
     return f"""
 <form id="filter" class="filter" hidden>
