@@ -26,6 +26,7 @@ PYTEST_PARALLEL := -n 2 --dist loadscope --durations=15
 
 test: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
+	sh scripts/ensure_chromium.sh || echo "no Chromium: the report's browser tests will skip"
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # The inner loop: unit and property tests at few examples, no end-to-end runs (about 3 minutes).

@@ -88,6 +88,11 @@ MARTS = (
         None,
         ("funnel_id", "funnel_version", "platform", "campaign_id", "finding"),
     ),
+    MartSpec(
+        "agg_funnel_recommendations",
+        None,
+        ("funnel_id", "funnel_version", "platform", "campaign_id", "recommendation"),
+    ),
 )
 MART_KEYS = [dg.AssetKey(mart.table) for mart in MARTS]
 POSTGRES_SCHEMA = "microfunnel"
