@@ -3,26 +3,20 @@ the console, everything the steps print in the run's folder."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
+
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 KEY = "k" * 40
 
 
-def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MICROFUNNEL_")}
-    base.update(MICROFUNNEL_HOME=str(tmp_path), DAGSTER_HOME=str(tmp_path / "dagster_home"))
-    base.update(env)
-    return subprocess.run(
-        [str(BIN / "microfunnel"), *args], env=base, capture_output=True, text=True, timeout=900
-    )
+def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return run_cli(home, *args, **env)
 
 
 def test_quiet_run_output_has_no_dbt_lines_or_colour_codes_and_stays_short(tmp_path: Path) -> None:

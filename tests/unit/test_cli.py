@@ -4,9 +4,7 @@ one line each, without a traceback unless --debug; help says what the options me
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,18 +14,13 @@ from pipelines.cli.console import Console
 from pipelines.cli.preflight import PreflightError, check_run_settings
 from pipelines.lib.settings import Settings, SettingsError
 from pipelines.run_progress import INGEST, TRANSFORM, RunProgress, StepFailure
+from tests.cli_runner import run_cli
 
-BIN = Path(sys.executable).parent
 KEY = "k" * 40
 
 
-def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MICROFUNNEL_")}
-    base.update(MICROFUNNEL_HOME=str(tmp_path), DAGSTER_HOME=str(tmp_path / "dagster_home"))
-    base.update(env)
-    return subprocess.run(
-        [str(BIN / "microfunnel"), *args], env=base, capture_output=True, text=True, timeout=120
-    )
+def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return run_cli(home, *args, **env)
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:
