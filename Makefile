@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test lint ui bench clean
+.PHONY: install demo test test-fast lint ui bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/microfunnel demo
 
+# Two workers (xdist); a module's tests stay on one worker so its shared warehouse is built once.
+PYTEST_PARALLEL := -n 2 --dist loadscope --durations=15
+
 test: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
-	$(BIN)/python -m pytest -q
+	sh scripts/ensure_chromium.sh || echo "no Chromium: the report's browser tests will skip"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# The inner loop: unit and property tests at few examples, no end-to-end runs (about 3 minutes).
+test-fast: $(STAMP)
+	$(BIN)/ruff check pipelines tests benchmarks
+	MICROFUNNEL_PROPERTY_EXAMPLES=8 $(BIN)/python -m pytest -q -m "not slow" -n 2 tests/unit tests/property
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks

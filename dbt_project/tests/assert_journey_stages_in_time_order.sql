@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_funnel_journeys'}}}) }}
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
 -- Journeys are consistent with docs/funnels.md section 2: stage 1 is the entry, a reached stage

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'agg_funnel_stages_daily'}}}) }}
 -- A stage can never be reached by more journeys than the last required stage before it
 -- (optional stages may be skipped, so only required ones bound the stages after them).
 with

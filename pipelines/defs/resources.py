@@ -17,6 +17,7 @@ def resources() -> dg.Definitions:
                 funnels_file=str(settings.funnels_file),
                 timezone=settings.timezone,
                 start_date=settings.start_date.isoformat(),
+                end_date=settings.end_date.isoformat() if settings.end_date else None,
                 late_data_days=settings.late_data_days,
                 # A secret: read from the environment at run time, never shown in the UI.
                 postgres_url=dg.EnvVar(ENV_POSTGRES_URL) if settings.postgres_url else None,

@@ -29,6 +29,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
     funnels_file: str
     timezone: str = "UTC"
     start_date: str = "2024-01-01"
+    end_date: str | None = None
     late_data_days: int = 3
     postgres_url: str | None = None
     # A secret: set from dg.EnvVar, so the UI shows the variable's name, never the key.
@@ -42,6 +43,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
             funnels_file=Path(self.funnels_file),
             timezone=self.timezone,
             start_date=date.fromisoformat(self.start_date),
+            end_date=date.fromisoformat(self.end_date) if self.end_date else None,
             late_data_days=self.late_data_days,
             postgres_url=self.postgres_url,
             pseudonymization_key=self.pseudonymization_key,
@@ -51,10 +53,17 @@ class MicrofunnelResource(dg.ConfigurableResource):
 
 @functools.cache
 def daily_partitions() -> dg.DailyPartitionsDefinition:
-    """Export days in the reporting timezone. Read once per code-location load."""
+    """Export days in the reporting timezone. Read once per code-location load.
+
+    With MICROFUNNEL_END_DATE set (the demo sets it to its last day) the partitions stop there,
+    so the UI's partition view covers the days that have data; unset, a new day opens each night.
+    """
     settings = Settings.from_env()
+    end = settings.end_date + timedelta(days=1) if settings.end_date else None
     return dg.DailyPartitionsDefinition(
-        start_date=settings.start_date.isoformat(), timezone=settings.timezone
+        start_date=settings.start_date.isoformat(),
+        end_date=end.isoformat() if end else None,
+        timezone=settings.timezone,
     )
 
 
@@ -76,8 +85,9 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *DBT_PROJECT_DIR.glob("models/**/*")]
-    sources += DBT_PROJECT_DIR.glob("macros/**/*")
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        sources += DBT_PROJECT_DIR.glob(f"{folder}/**/*")
     return any(path.stat().st_mtime > built for path in sources if path.is_file())
 
 
@@ -96,11 +106,11 @@ def dbt_project() -> DbtProject:
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt installed beside this interpreter, whether or not the venv is on PATH.
+    # dbt through `microfunnel-dbt`, which dies with the run that started it (see dbt_child).
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=_dbt_executable(),
+        dbt_executable=str(Path(sys.executable).with_name("microfunnel-dbt")),
     )
 
 

@@ -34,7 +34,10 @@ Per funnel, version, platform, campaign (organic: 'organic' / '(none)') and the 
 over every cohort: the findings of `FINDINGS` (asking_too_much_too_soon only for direct-kind
 funnels). A *step* is a stage k < N reached (reached_at set) by >= min_journeys journeys; its
 step conversion = journeys that went deeper (furthest_stage > k) / reached, its median = the
-linear-interpolation median of seconds_to_next[k] over the journeys that went deeper.
+linear-interpolation median of seconds_to_next[k] over the journeys that went deeper, its
+journeys lost = reached - went deeper. largest_dropoff is the step with the most journeys lost
+(ties: the earliest); `journeys_lost` is that count for the step findings, the unconverted
+entries for asking_too_much_too_soon and the stalled journeys for stalled_journeys.
 """
 
 from __future__ import annotations
@@ -392,6 +395,7 @@ class DiagnosticRow:
     metric_value: float | None
     threshold: float | None
     journeys: int
+    journeys_lost: int | None
     is_flagged: bool
     evidence: str
     is_final: bool
@@ -404,6 +408,7 @@ class _StepStats:
     next_stage_name: str
     reached: int
     advanced: int
+    lost: int
     step_conversion_rate: float
     dropoff_share: float
     median_seconds: float | None
@@ -426,6 +431,7 @@ def _steps(group: Sequence[JourneyLike], funnel: Funnel, min_journeys: int) -> l
                 next_stage_name=funnel.stage(k + 1).name,
                 reached=len(reached),
                 advanced=advanced,
+                lost=len(reached) - advanced,
                 step_conversion_rate=advanced / len(reached),
                 dropoff_share=(len(reached) - advanced) / len(reached),
                 median_seconds=quantile_cont(seconds, 0.5),  # type: ignore[arg-type]
@@ -499,6 +505,7 @@ def _step_row(
         metric_value=metric_value,
         threshold=threshold,
         journeys=step.reached if step else group_size,
+        journeys_lost=step.lost if step else None,
         is_flagged=step is not None,
         evidence=evidence,
     )
@@ -507,21 +514,23 @@ def _step_row(
 def _largest_dropoff(
     base: Mapping[str, Any], steps: Sequence[_StepStats], group_size: int, t: Thresholds
 ) -> DiagnosticRow:
-    step = min(steps, key=lambda s: (s.step_conversion_rate, s.stage_order), default=None)
+    # Most people lost, not the lowest rate; ties: the earliest step.
+    step = min(steps, key=lambda s: (-s.lost, s.stage_order), default=None)
     if step is None:
         evidence = f"no step reached by at least {t.min_journeys} journeys yet"
     else:
         evidence = (
-            f"{percent_text(step.dropoff_share)} of {count_text(step.reached)} journeys that "
-            f"reached {step.stage_name} stopped there, before {step.next_stage_name}"
+            f"{count_text(step.lost)} journeys ({percent_text(step.dropoff_share)} of "
+            f"{count_text(step.reached)}) that reached {step.stage_name} stopped there, before "
+            f"{step.next_stage_name}"
         )
     return _step_row(
         base,
         "largest_dropoff",
         step,
         group_size,
-        "step_conversion_rate",
-        step.step_conversion_rate if step else None,
+        "dropoff_count",
+        float(step.lost) if step else None,
         None,
         evidence,
     )
@@ -639,6 +648,7 @@ def _asking_too_much(
         metric_value=p,
         threshold=t.p_value,
         journeys=entries,
+        journeys_lost=entries - conversions,
         is_flagged=flagged,
         evidence=evidence,
     )
@@ -671,6 +681,7 @@ def _stalled(
         metric_value=share,
         threshold=t.stalled_share,
         journeys=len(group),
+        journeys_lost=total,
         is_flagged=len(group) >= t.min_journeys and share >= t.stalled_share,
         evidence=evidence,
     )

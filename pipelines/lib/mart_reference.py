@@ -31,7 +31,8 @@ Per mart
   including the bucket / group conversions.
 - momentum curve: groups with at least one journey; journeys_converted = reached and
   converted; conversion_probability = converted / reached; lift = probability / the previous
-  stage's probability (None for stage 1 and when either is None or the previous is 0).
+  stage's probability (None for stage 1, for the last stage, where the probability is 1 by
+  definition, and when either is None or the previous is 0).
 - intent segments: a row per (funnel, version, cohort date, platform, campaign, intent
   segment, stage) for groups with at least one journey: journeys_advanced = reached k and
   furthest_stage > k (None for the last stage); step = advanced / reached; overall =
@@ -288,8 +289,11 @@ def momentum_curve(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -
             at_k = [j for j in groups[key] if _reached(j, k)]
             converted = sum(1 for j in at_k if j.is_converted)
             probability = _rate(converted, len(at_k))
+            # At the last stage P(convert | converted) = 1: a lift there only restates the
+            # previous stage's odds, so it is left out.
+            is_step = 1 < k < funnel.stage_count
             lift = (
-                probability / previous if k > 1 and probability is not None and previous else None
+                probability / previous if is_step and probability is not None and previous else None
             )
             rows.append(
                 MomentumRow(

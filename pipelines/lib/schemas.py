@@ -1,4 +1,4 @@
-"""Canonical table shapes (DESIGN.md section 4), as DuckDB column types.
+"""Canonical table shapes (README: Canonical tables), as DuckDB column types.
 
 Adapters must produce exactly these columns, in this order; the lake, the GX suites and the dbt
 sources all read them from here or agree with them.

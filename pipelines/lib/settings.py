@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,11 +20,18 @@ ENV_WAREHOUSE_DIR = "MICROFUNNEL_WAREHOUSE_DIR"
 ENV_FUNNELS_FILE = "MICROFUNNEL_FUNNELS_FILE"
 ENV_TIMEZONE = "MICROFUNNEL_TIMEZONE"
 ENV_START_DATE = "MICROFUNNEL_START_DATE"
+ENV_END_DATE = "MICROFUNNEL_END_DATE"
 ENV_LATE_DATA_DAYS = "MICROFUNNEL_LATE_DATA_DAYS"
 ENV_POSTGRES_URL = "MICROFUNNEL_POSTGRES_URL"
 ENV_PSEUDONYMIZATION_KEY = "MICROFUNNEL_PSEUDONYMIZATION_KEY"
 ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
 ERASURE_FILE_NAME = "erasure_list.txt"
+DEFAULT_START_DATE = date(2024, 1, 1)
+MAX_LATE_DATA_DAYS = 365
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the pipeline cannot use; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,9 @@ class Settings:
     warehouse_dir: Path
     funnels_file: Path
     timezone: str = "UTC"
-    start_date: date = date(2024, 1, 1)
+    start_date: date = DEFAULT_START_DATE
+    # Last daily partition; None keeps the partitions open (a new one each day for the schedule).
+    end_date: date | None = None
     late_data_days: int = 3
     # Secrets: never in repr (logs, tracebacks, the Dagster UI).
     postgres_url: str | None = field(default=None, repr=False)
@@ -61,26 +71,82 @@ class Settings:
         """What BI tools read: a reporting DuckDB file, Parquet marts and the HTML report."""
         return self.warehouse_dir / "reporting"
 
+    @property
+    def reporting_db_path(self) -> Path:
+        """The reporting DuckDB file BI tools open (replaced atomically on each publish)."""
+        return self.reporting_dir / "reporting.duckdb"
+
+    @property
+    def reporting_parquet_dir(self) -> Path:
+        """The marts as Parquet, one folder per mart (day-partitioned where the mart has days)."""
+        return self.reporting_dir / "parquet"
+
+    @property
+    def report_path(self) -> Path:
+        """The self-contained HTML funnel report."""
+        return self.reporting_dir / "funnel_report.html"
+
+    @property
+    def runs_dir(self) -> Path:
+        """One folder per Dagster run id: dbt's artifacts and dbt.log, and the run's output.log
+        (what a quiet command-line run did not print)."""
+        return self.warehouse_dir / "runs"
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from environment variables; a bad value raises SettingsError naming it."""
         env = os.environ if environ is None else environ
-        home = Path(env.get(ENV_HOME, REPO_ROOT / "data")).expanduser().resolve()
+        home = _path(env, ENV_HOME, REPO_ROOT / "data")
+        start_date = _date(env, ENV_START_DATE) or DEFAULT_START_DATE
+        end_date = _date(env, ENV_END_DATE)
+        if end_date is not None and end_date < start_date:
+            raise SettingsError(
+                f"{ENV_END_DATE}={end_date} is before {ENV_START_DATE}={start_date}"
+            )
         return cls(
-            landing_dir=Path(env.get(ENV_LANDING_DIR, home / "landing")).expanduser().resolve(),
-            warehouse_dir=Path(env.get(ENV_WAREHOUSE_DIR, home / "warehouse"))
-            .expanduser()
-            .resolve(),
-            funnels_file=Path(env.get(ENV_FUNNELS_FILE, DEFAULT_FUNNELS_FILE))
-            .expanduser()
-            .resolve(),
-            timezone=env.get(ENV_TIMEZONE, "UTC"),
-            start_date=date.fromisoformat(env.get(ENV_START_DATE, "2024-01-01")),
-            late_data_days=int(env.get(ENV_LATE_DATA_DAYS, "3")),
+            landing_dir=_path(env, ENV_LANDING_DIR, home / "landing"),
+            warehouse_dir=_path(env, ENV_WAREHOUSE_DIR, home / "warehouse"),
+            funnels_file=_path(env, ENV_FUNNELS_FILE, DEFAULT_FUNNELS_FILE),
+            timezone=env.get(ENV_TIMEZONE) or "UTC",
+            start_date=start_date,
+            end_date=end_date,
+            late_data_days=_late_data_days(env),
             postgres_url=env.get(ENV_POSTGRES_URL) or None,
             pseudonymization_key=env.get(ENV_PSEUDONYMIZATION_KEY) or None,
-            erasure_file=(
-                Path(env[ENV_ERASURE_FILE]).expanduser().resolve()
-                if env.get(ENV_ERASURE_FILE)
-                else None
-            ),
+            erasure_file=_optional_path(env, ENV_ERASURE_FILE),
         )
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    return Path(env.get(name) or default).expanduser().resolve()
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _late_data_days(env: Mapping[str, str]) -> int:
+    raw = env.get(ENV_LATE_DATA_DAYS)
+    if not raw:
+        return 3
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        days = -1
+    if not 0 <= days <= MAX_LATE_DATA_DAYS:
+        raise SettingsError(
+            f"{ENV_LATE_DATA_DAYS}={raw!r} must be a whole number of days from 0 to "
+            f"{MAX_LATE_DATA_DAYS}"
+        )
+    return days

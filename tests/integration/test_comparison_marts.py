@@ -162,9 +162,18 @@ def test_the_diagnostics_name_the_weak_step_and_the_too_early_ask(nightly: Night
     by_key = {(r["funnel_id"], r["platform"], r["finding"]): r for r in rows}
     drop = by_key[("micro_commitment", "(all)", "largest_dropoff")]
     assert drop["is_flagged"] and drop["stage_name"] is not None
+    assert drop["evidence"].startswith(f"{drop['journeys_lost']:,} journeys (")
     assert drop["evidence"].endswith(
-        f"journeys that reached {drop['stage_name']} stopped there, before "
-        f"{drop['next_stage_name']}"
+        f"that reached {drop['stage_name']} stopped there, before {drop['next_stage_name']}"
+    )
+    # The step that loses the most people, whatever its rate.
+    steps = [r for r in rows if r["finding"] in ("largest_dropoff", "slowest_step")]
+    assert drop["journeys_lost"] == max(
+        r["journeys_lost"]
+        for r in steps
+        if r["funnel_id"] == "micro_commitment"
+        and r["platform"] == "(all)"
+        and r["journeys_lost"] is not None
     )
     ask = by_key[("direct_ask", "(all)", "asking_too_much_too_soon")]
     assert ask["metric_name"] == "p_value" and ask["threshold"] == 0.05

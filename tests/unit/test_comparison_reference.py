@@ -1,4 +1,5 @@
-"""agg_sequence_comparison and agg_funnel_diagnostics: the dbt SQL against the Python reference.
+"""agg_sequence_comparison and agg_funnel_diagnostics: the dbt SQL against the Python reference;
+agg_funnel_recommendations (read from the diagnostics) against hand-computed rankings.
 
 The SQL runs in a fresh DuckDB through tests/sql_harness.py on a fct_funnel_journeys table
 built from journeys (wide columns, as in docs/funnels.md section 6) and a spend table; the
@@ -478,9 +479,10 @@ def test_diagnostic_findings_on_a_known_funnel(sql_harness: SqlHarness, funnels:
     }
     drop = got[("micro_commitment", "(all)", "largest_dropoff")]
     assert (drop["stage_name"], drop["next_stage_name"]) == ("first_action", "engagement")
-    assert drop["metric_value"] == pytest.approx(0.25) and drop["journeys"] == 80
+    assert drop["metric_name"] == "dropoff_count" and drop["metric_value"] == 60
+    assert (drop["journeys"], drop["journeys_lost"]) == (80, 60)
     assert drop["evidence"] == (
-        "75.0% of 80 journeys that reached first_action stopped there, before engagement"
+        "60 journeys (75.0% of 80) that reached first_action stopped there, before engagement"
     )
     slow = got[("micro_commitment", "(all)", "slowest_step")]
     assert (slow["stage_name"], slow["metric_value"]) == ("first_action", 7200.0)
@@ -513,6 +515,105 @@ def test_diagnostic_findings_on_a_known_funnel(sql_harness: SqlHarness, funnels:
         ref.funnel_diagnostics(journeys, only_two.funnels),
         sql_rows(con, "agg_funnel_diagnostics"),
         DIAGNOSTICS_KEY,
+    )
+
+
+def test_largest_dropoff_is_the_step_that_loses_the_most_people_not_the_lowest_rate(
+    sql_harness: SqlHarness, funnels: FunnelSet
+) -> None:
+    micro, direct = funnels.by_id["micro_commitment"], funnels.by_id["direct_ask"]
+    # 200 hooks -> 120 first_action (80 lost, 40%) -> 100 engagement (20 lost) -> 40
+    # reinforcement (60 lost) -> 10 conversions (30 lost: the lowest step rate, 25%).
+    furthest = [1] * 80 + [2] * 20 + [3] * 60 + [4] * 30 + [5] * 10
+    journeys = [journey(micro, n, furthest=f) for n, f in enumerate(furthest)]
+    journeys += [journey(direct, n, furthest=2 if n < 10 else 1) for n in range(100)]
+    only_two = FunnelSet((micro, direct))
+    con = run_marts(sql_harness, only_two, journeys, {})
+    got = {
+        (r["funnel_id"], r["platform"], r["finding"]): r
+        for r in sql_rows(con, "agg_funnel_diagnostics")
+    }
+    drop = got[("micro_commitment", "(all)", "largest_dropoff")]
+    assert (drop["stage_name"], drop["journeys_lost"], drop["journeys"]) == ("hook", 80, 200)
+    assert drop["evidence"] == (
+        "80 journeys (40.0% of 200) that reached hook stopped there, before first_action"
+    )
+    ask = got[("direct_ask", "(all)", "asking_too_much_too_soon")]
+    assert ask["journeys_lost"] == 90  # the direct ask's unconverted entries
+    assert_same_rows(
+        ref.funnel_diagnostics(journeys, only_two.funnels),
+        sql_rows(con, "agg_funnel_diagnostics"),
+        DIAGNOSTICS_KEY,
+    )
+
+
+def recommendation_rows(con: duckdb.DuckDBPyConnection, scope: str) -> list[tuple[Any, ...]]:
+    return con.execute(
+        "select priority, funnel_id, campaign_id, recommendation, stage_name, "
+        "journeys_at_stake, entries, spend_at_stake from agg_funnel_recommendations "
+        "where scope = ? order by priority",
+        [scope],
+    ).fetchall()
+
+
+def test_recommendations_rank_what_to_fix_by_people_lost_then_spend_at_stake(
+    sql_harness: SqlHarness, funnels: FunnelSet
+) -> None:
+    micro, direct = funnels.by_id["micro_commitment"], funnels.by_id["direct_ask"]
+    c1, c2 = ("google_ads", "c1"), ("google_ads", "c2")
+    d1, organic = ("google_ads", "d1"), (None, None)
+    journeys = []
+    # c1: 100 journeys, 50 stop (and stall) at hook, 30 at first_action, 10 at engagement,
+    # 5 at reinforcement, 5 convert.
+    for n, f in enumerate([1] * 50 + [2] * 30 + [3] * 10 + [4] * 5 + [5] * 5):
+        journeys.append(journey(micro, n, campaign=c1, furthest=f, stalled=f == 1))
+    # c2: 60 journeys, 10 stop at hook, 40 at first_action, 5 at engagement, 5 convert.
+    for n, f in enumerate([1] * 10 + [2] * 40 + [3] * 5 + [5] * 5):
+        journeys.append(journey(micro, n, campaign=c2, furthest=f))
+    # Organic: 40 journeys that all stall at hook (no spend).
+    journeys += [journey(micro, n, campaign=organic, stalled=True) for n in range(40)]
+    # d1: a direct ask with 100 entries and no conversion (micro converts 10 of 200: p < 0.05).
+    journeys += [journey(direct, n, campaign=d1) for n in range(100)]
+    spend = {("google_ads", "c1", DAY1): 1000.0, ("google_ads", "c2", DAY1): 300.0,
+             ("google_ads", "d1", DAY1): 500.0}  # fmt: skip
+    con = run_marts_with_recommendations(sql_harness, FunnelSet((micro, direct)), journeys, spend)
+    # Across every campaign: micro loses 100 of 200 at hook, for 1,300 x 100 / 200 of spend;
+    # the direct ask's 100 unconverted entries tie on people and rank second on spend (500).
+    # Its own drop-off (the ask itself) is not repeated as ease_step.
+    assert recommendation_rows(con, "funnel") == [
+        (1, "micro_commitment", "(all)", "ease_step", "hook", 100, 200, pytest.approx(650.0)),
+        (2, "direct_ask", "(all)", "replace_direct_ask", None, 100, 100, pytest.approx(500.0)),
+    ]
+    # Per campaign: ties on people broken by spend (unknown last), then by name.
+    assert recommendation_rows(con, "campaign") == [
+        (1, "direct_ask", "d1", "replace_direct_ask", None, 100, 100, pytest.approx(500.0)),
+        (2, "micro_commitment", "c1", "ease_step", "hook", 50, 100, pytest.approx(500.0)),
+        (3, "micro_commitment", "c1", "follow_up_stalled", "hook", 50, 100, pytest.approx(500.0)),
+        (4, "micro_commitment", "c2", "ease_step", "first_action", 40, 60, pytest.approx(200.0)),
+        (5, "micro_commitment", "(none)", "ease_step", "hook", 40, 40, None),
+        (6, "micro_commitment", "(none)", "follow_up_stalled", "hook", 40, 40, None),
+    ]
+    top = con.execute(
+        "select action, evidence, share_at_stake from agg_funnel_recommendations "
+        "where scope = 'funnel' and priority = 1"
+    ).fetchone()
+    assert top == (
+        "Make the step after hook easier: a smaller, clearer ask to reach first_action",
+        "100 journeys (50.0% of 200) that reached hook stopped there, before first_action",
+        0.5,
+    )
+
+
+def run_marts_with_recommendations(
+    harness: SqlHarness,
+    funnels: FunnelSet,
+    journeys: Sequence[Any],
+    spend: dict[tuple[str, str, date], float],
+) -> duckdb.DuckDBPyConnection:
+    return harness.run(
+        {"fct_funnel_journeys": fct_table(journeys), "int_ad_spend_daily": spend_table(spend)},
+        ["agg_funnel_recommendations"],
+        funnels=funnels,
     )
 
 

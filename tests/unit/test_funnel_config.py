@@ -720,3 +720,77 @@ funnels:
         "(a campaign belongs to one segment)",
         "funnel 'other': window: invalid duration '2 days' (expected Nd, Nh or Nm, e.g. 7d)",
     ]
+
+
+# --- numbers a careless edit produces ---------------------------------------------------------
+
+_MINIMAL_FUNNEL = """\
+funnels:
+  - id: quiz
+    kind: micro
+    {extra}
+    stages:
+      - name: hook
+        events: [session_start]
+      - name: conversion
+        events:
+          - name: purchase
+            where: [{{field: value, op: gt, value: {number}}}]
+"""
+
+
+def _problems_of(tmp_path: Path, extra: str = "", number: str = "1") -> str:
+    path = tmp_path / "funnels.yml"
+    path.write_text(_MINIMAL_FUNNEL.format(extra=extra, number=number))
+    with pytest.raises(FunnelConfigError) as info:
+        load_funnels(path)
+    message = str(info.value)
+    assert all(line.startswith(str(path)) for line in message.splitlines())
+    return message
+
+
+@pytest.mark.parametrize("window", ["99999999999999999999d", "366d", "8785h", "527041m"])
+def test_a_window_longer_than_a_year_is_refused_naming_funnel_and_field(
+    tmp_path: Path, window: str
+) -> None:
+    message = _problems_of(tmp_path, extra=f"window: {window}")
+    assert f"funnel 'quiz': window: window '{window}' is too long: at most 365d" in message
+
+
+def test_a_max_gap_too_long_to_represent_is_a_config_error_not_an_overflow(tmp_path: Path) -> None:
+    path = tmp_path / "funnels.yml"
+    path.write_text(
+        _MINIMAL_FUNNEL.format(extra="", number="1").replace(
+            "      - name: conversion\n",
+            "      - name: conversion\n        max_gap: 99999999999999999999999h\n",
+        )
+    )
+    with pytest.raises(FunnelConfigError, match=r"stages\[1\]\.max_gap: max_gap .* is too long"):
+        load_funnels(path)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_a_filter_number_that_is_not_finite_says_so(tmp_path: Path, value: str) -> None:
+    message = _problems_of(tmp_path, number=value)
+    assert "stages[1].events[0].where[0].value: operator 'gt' needs a number, got" in message
+    assert "(not a finite number)" in message
+    assert "got number" not in message
+
+
+def test_a_filter_integer_beyond_double_range_is_a_config_error(tmp_path: Path) -> None:
+    message = _problems_of(tmp_path, number="1" + "0" * 400)
+    assert "operator 'gt' needs a number, got an integer too large for a number" in message
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [(".inf", "inf (not a finite number)"), ("99999999999999999999", "99999999999999999999")],
+)
+def test_a_version_that_does_not_fit_the_output_column_is_refused(
+    tmp_path: Path, version: str, shown: str
+) -> None:
+    message = _problems_of(tmp_path, extra=f"version: {version}")
+    assert (
+        f"funnel 'quiz': version: version must be an integer >= 1 and <= 2147483647, got {shown}"
+        in message
+    )

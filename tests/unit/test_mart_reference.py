@@ -326,7 +326,17 @@ def test_momentum_counts_a_skipped_optional_stage_as_not_reached() -> None:
     assert [r.conversion_probability for r in rows] == [0.5, 2 / 3, 0.5, 1.0]
     assert rows[0].lift_vs_previous_stage is None
     assert rows[1].lift_vs_previous_stage == pytest.approx(4 / 3)
-    assert rows[3].lift_vs_previous_stage == 2.0
+    assert rows[2].lift_vs_previous_stage == pytest.approx(0.75)
+
+
+def test_momentum_has_no_lift_at_the_conversion_stage() -> None:
+    # P(convert | converted) is 1 by definition: a lift there would only be 1 / the previous
+    # stage's probability (here 2.0), which says nothing about momentum.
+    journeys = [journey(reached=[0, 10, 20, 30], n=1), journey(reached=[0, 10, 20], n=2)]
+    rows = rows_by(mr.momentum_curve(journeys, FUNNELS), platform="(all)")
+    assert rows[-1].stage_name == "conversion" and rows[-1].conversion_probability == 1.0
+    assert rows[-1].lift_vs_previous_stage is None
+    assert rows[2].lift_vs_previous_stage == 1.0
 
 
 def test_momentum_lift_is_none_after_a_stage_with_no_chance() -> None:

@@ -1,8 +1,10 @@
-"""The HTML funnel report and the plain-text stage table."""
+"""The HTML funnel report and the plain-text stage table, on a hand-built reporting file
+(tests/report_fixtures.py: the expected figures are computed by hand in its docstring). The
+browser view of a real run is tests/integration/test_report_browser.py."""
 
 from __future__ import annotations
 
-from datetime import date
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,176 +12,49 @@ import duckdb
 import pytest
 
 from pipelines.lib.report import format_stage_table, load_report_data, write_funnel_report
-from tests.mart_tables import create_aggregate_marts
+from pipelines.lib.report.data import limit_campaign_views
+from pipelines.lib.report.interactive import SCRIPT
+from pipelines.lib.report.model import ALL, EVERY, CampaignFunnel
+from pipelines.lib.report.sections import funnel_section
+from tests.report_fixtures import (
+    DAYS,
+    EVIL,
+    EVIL_ID,
+    EVIL_VERDICT,
+    STAGES,
+    VERSION,
+    build_core,
+    build_full,
+)
 
-STAGES = {
-    "micro_commitment": ["hook", "first_action", "engagement", "reinforcement", "conversion"],
-    "direct_ask": ["hook", "conversion"],
-}
-DAYS = [date(2024, 3, 1), date(2024, 3, 2)]
-VERSION = 1
-EVIL = "<script>alert('x')</script>"
-
-
-def build_reporting(path: Path) -> Path:
-    """A reporting DuckDB file with the two marts the report reads."""
-    con = duckdb.connect(str(path))
-    create_aggregate_marts(con)
-    campaigns = [("google_ads", "c1", "Spring quiz"), ("google_ads", "c2", EVIL)]
-    for d, day in enumerate(DAYS):
-        for c, (platform, campaign_id, name) in enumerate(campaigns):
-            spend = 100.0 + 10 * c
-            for funnel_id, stages in STAGES.items():
-                reached = [(100 + 20 * c + 10 * d) // (2**i) for i in range(len(stages))]
-                for i, stage in enumerate(stages):
-                    nxt = reached[i + 1] if i + 1 < len(stages) else 0
-                    last = i + 1 == len(stages)
-                    con.execute(
-                        "INSERT INTO agg_funnel_stages_daily VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
-                        [funnel_id, day, platform, campaign_id, i + 1, stage, reached[i],
-                         reached[i], nxt, None if last else nxt / reached[i],
-                         reached[i] / reached[0], reached[i] - nxt,
-                         None if last else 60.0 * (i + 1) + d, None, 10.0, spend,
-                         spend / reached[i], d == 0, VERSION],
-                    )  # fmt: skip
-            con.execute(
-                "INSERT INTO agg_campaign_performance VALUES "
-                "(?, ?, ?, ?, 1000, 50, ?, 'EUR', 0.05, 2.0, 40, 5, 20.0, 6.0, 5)",
-                [day, platform, campaign_id, name, spend],
-            )
-    con.close()
-    return path
-
-
-EVIL_VERDICT = 'micro <b>wins</b> & "direct" </section> loses'
-SEQUENCE_COMPARISON_DDL = """
-    CREATE TABLE agg_sequence_comparison (micro_funnel_id VARCHAR, micro_funnel_version INTEGER,
-        direct_funnel_id VARCHAR, direct_funnel_version INTEGER, cohort_grain VARCHAR,
-        cohort_date DATE, micro_entries BIGINT, micro_conversions BIGINT,
-        micro_conversion_rate DOUBLE, micro_ci_low DOUBLE, micro_ci_high DOUBLE,
-        micro_spend DOUBLE, micro_cost_per_conversion DOUBLE, direct_entries BIGINT,
-        direct_conversions BIGINT, direct_conversion_rate DOUBLE, direct_ci_low DOUBLE,
-        direct_ci_high DOUBLE, direct_spend DOUBLE, direct_cost_per_conversion DOUBLE,
-        absolute_lift DOUBLE, relative_lift DOUBLE, z_score DOUBLE, p_value DOUBLE,
-        is_significant BOOLEAN, verdict VARCHAR, is_final BOOLEAN)"""
-MOMENTUM_DDL = """
-    CREATE TABLE agg_momentum_curve (funnel_id VARCHAR, funnel_version INTEGER,
-        platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, stage_name VARCHAR,
-        journeys_reached BIGINT, journeys_converted BIGINT, conversion_probability DOUBLE,
-        lift_vs_previous_stage DOUBLE)"""
-TIME_TO_CONVERT_DDL = """
-    CREATE TABLE agg_time_to_convert (funnel_id VARCHAR, funnel_version INTEGER,
-        platform VARCHAR, campaign_id VARCHAR, bucket_order INTEGER, bucket_label VARCHAR,
-        lower_seconds BIGINT, upper_seconds BIGINT, conversions BIGINT,
-        share_of_conversions DOUBLE, cumulative_share DOUBLE)"""
-DIAGNOSTICS_DDL = """
-    CREATE TABLE agg_funnel_diagnostics (funnel_id VARCHAR, funnel_version INTEGER,
-        platform VARCHAR, campaign_id VARCHAR, finding VARCHAR, stage_order INTEGER,
-        stage_name VARCHAR, next_stage_name VARCHAR, metric_name VARCHAR, metric_value DOUBLE,
-        threshold DOUBLE, journeys BIGINT, is_flagged BOOLEAN, evidence VARCHAR,
-        is_final BOOLEAN)"""
-# micro_commitment over every campaign: reached per stage, all 30 conversions reach every stage.
-MICRO_REACHED = [600, 300, 150, 75, 30]
-BUCKETS = [
-    ("< 1 min", 0, 60, 3), ("1-5 min", 60, 300, 12), ("5-15 min", 300, 900, 9),
-    ("15-60 min", 900, 3600, 6), ("1-6 h", 3600, 21600, 0), ("6-24 h", 21600, 86400, 0),
-    ("1-3 d", 86400, 259200, 0), ("3-7 d", 259200, 604800, 0), (">= 7 d", 604800, None, 0),
-]  # fmt: skip
-
-
-def add_analysis_marts(path: Path) -> Path:
-    """The four analysis marts, with rows the report must leave out: a day-grain comparison,
-    an older funnel version, per-campaign rows and an unflagged finding."""
-    con = duckdb.connect(str(path))
-    for ddl in (SEQUENCE_COMPARISON_DDL, MOMENTUM_DDL, TIME_TO_CONVERT_DDL, DIAGNOSTICS_DDL):
-        con.execute(ddl)
-    comparison = (
-        "INSERT INTO agg_sequence_comparison VALUES ('micro_commitment', ?, 'direct_ask', ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)"
-    )
-    con.execute(
-        comparison,
-        [VERSION, VERSION, "all", None, 2000, 146, 0.073, 0.0625, 0.0851, 4034.8, 27.6356,
-         1800, 77, 0.04278, 0.03437, 0.05314, 3139.0, 40.7662, 0.03022, 0.69425, 4.13,
-         0.0123, True, EVIL_VERDICT],
-    )  # fmt: skip
-    con.execute(
-        comparison,
-        [VERSION, VERSION, "day", DAYS[0], 1000, 70, 0.07, 0.05, 0.09, 2000.0, 28.57,
-         900, 40, 0.0444, 0.03, 0.06, 1500.0, 37.5, 0.0256, 0.576, 2.4, 0.0166, True,
-         "day verdict"],
-    )  # fmt: skip
-    con.execute(
-        comparison,
-        [VERSION - 1, VERSION - 1, "all", None, 10, 1, 0.1, 0.01, 0.4, 1.0, 1.0, 10, 1, 0.1,
-         0.01, 0.4, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, False, "old definition verdict"],
-    )  # fmt: skip
-    for version, campaign, scale in [(VERSION, "(all)", 1), (VERSION, "c1", 3),
-                                     (VERSION - 1, "(all)", 7)]:  # fmt: skip
-        platform = "(all)" if campaign == "(all)" else "google_ads"
-        converted = 30 // scale
-        for i, (stage, reached) in enumerate(zip(STAGES["micro_commitment"], MICRO_REACHED,
-                                                 strict=True)):  # fmt: skip
-            prob = converted / reached
-            lift = None if i == 0 else prob / (converted / MICRO_REACHED[i - 1])
-            con.execute(
-                "INSERT INTO agg_momentum_curve VALUES ('micro_commitment', ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?)",
-                [version, platform, campaign, i + 1, stage, reached, converted, prob, lift],
-            )
-        running = 0
-        for b, (label, low, high, conversions) in enumerate(BUCKETS):
-            running += conversions * scale
-            con.execute(
-                "INSERT INTO agg_time_to_convert VALUES ('micro_commitment', ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ?)",
-                [version, platform, campaign, b + 1, label, low, high, conversions * scale,
-                 conversions / 30, running / (30 * scale)],
-            )  # fmt: skip
-    diagnostics = (
-        "INSERT INTO agg_funnel_diagnostics VALUES ('micro_commitment', ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, false)"
-    )
-    rows = [
-        (VERSION, "(all)", "largest_dropoff", 4, "reinforcement", "conversion",
-         "step_conversion_rate", 0.4, None, 75, True,
-         "60.0% of 75 journeys that reached reinforcement stopped there, before conversion"),
-        (VERSION, "(all)", "stalled_journeys", 1, "hook", "first_action", "stalled_share", 0.55,
-         0.5, 600, True, f"55.0% of 600 journeys stalled, most from campaign {EVIL}"),
-        (VERSION, "(all)", "delay_without_filter", None, None, None,
-         "median_seconds_to_next_stage", None, 3600.0, 600, False, "no slow step filters"),
-        (VERSION, "c1", "slowest_step", 2, "first_action", "engagement",
-         "median_seconds_to_next_stage", 400.0, None, 100, True, "campaign-only finding"),
-        (VERSION - 1, "(all)", "slowest_step", 2, "first_action", "engagement",
-         "median_seconds_to_next_stage", 400.0, None, 100, True, "old definition finding"),
-    ]  # fmt: skip
-    for version, campaign, *rest in rows:
-        platform = "(all)" if campaign == "(all)" else "google_ads"
-        con.execute(diagnostics, [version, platform, campaign, *rest])
-    con.close()
-    return path
+META = ("meta", ALL)
+C1 = ("google_ads", "c1")
 
 
 class _Collector(HTMLParser):
-    """Checks tags nest properly and collects the visible text and script tags."""
+    """Checks tags nest properly; collects visible text, tags, attributes and script bodies."""
 
-    VOID = {"meta", "br", "link", "img", "input", "hr", "rect", "circle", "line", "polyline"}
+    VOID = {"meta", "br", "link", "img", "input", "hr", "rect", "circle", "line", "polyline",
+            "path"}  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
         self.stack: list[str] = []
         self.text: list[str] = []
         self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+        self.scripts: list[str] = []
         self.errors: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        self.attributes += attrs
         if tag not in self.VOID:
             self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        self.attributes += attrs
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.VOID:
@@ -190,92 +65,264 @@ class _Collector(HTMLParser):
         self.stack.pop()
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        if self.stack and self.stack[-1] == "script":
+            self.scripts.append(data)
+        else:
+            self.text.append(data)
 
 
-@pytest.fixture
-def report(tmp_path: Path) -> tuple[Path, str]:
-    db = build_reporting(tmp_path / "reporting.duckdb")
-    out = write_funnel_report(db, tmp_path / "out" / "report.html")
-    return out, out.read_text(encoding="utf-8")
-
-
-def test_report_names_every_funnel_and_stage(report: tuple[Path, str]) -> None:
-    _, page = report
-    for funnel_id, stages in STAGES.items():
-        assert f"Funnel {funnel_id}" in page
-        for stage in stages:
-            assert stage in page
-
-
-def test_report_escapes_a_campaign_named_script(report: tuple[Path, str]) -> None:
-    _, page = report
-    assert EVIL not in page
-    assert "&lt;script&gt;" in page
-    parser = _Collector()
-    parser.feed(page)
-    assert "script" not in parser.tags
-    assert EVIL in "".join(parser.text)  # shown to the reader as text
-
-
-def test_report_parses_as_well_formed_html(report: tuple[Path, str]) -> None:
-    _, page = report
+def parse(page: str) -> _Collector:
     parser = _Collector()
     parser.feed(page)
     parser.close()
-    assert parser.errors == []
-    assert parser.stack == []
+    return parser
+
+
+@pytest.fixture
+def full(tmp_path: Path) -> Path:
+    return build_full(tmp_path / "reporting.duckdb")
+
+
+@pytest.fixture
+def page(full: Path, tmp_path: Path) -> str:
+    return write_funnel_report(full, tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def _section(page: str, anchor: str) -> str:
+    start = page.index(f'id="{anchor}"')
+    return page[start : page.index("</section>", start)]
+
+
+# --- safety and self-containment ---------------------------------------------------------------
+
+
+def test_report_parses_as_well_formed_html(page: str) -> None:
+    parser = parse(page)
+    assert parser.errors == [] and parser.stack == []
     assert page.startswith("<!DOCTYPE html>")
 
 
-def test_report_is_self_contained(report: tuple[Path, str]) -> None:
-    _, page = report
-    parser = _Collector()
-    parser.feed(page)
-    assert not {"script", "link", "img", "iframe"} & set(parser.tags)
+def test_every_value_is_escaped_and_the_only_script_is_the_filter(page: str) -> None:
+    for hostile in (EVIL, EVIL_ID, EVIL_VERDICT):
+        assert hostile not in page
+    parser = parse(page)
+    assert parser.tags.count("script") == 1 and parser.scripts == [SCRIPT]  # no data in it
+    assert not {"img", "b", "iframe", "link", "object"} & set(parser.tags)
+    assert not [name for name, _ in parser.attributes if name.startswith("on")]
+    text = "".join(parser.text)
+    assert EVIL in text and EVIL_ID in text and EVIL_VERDICT in text  # readable as text
+    # The hostile id round-trips through the attributes the filter script compares.
+    assert ("data-campaign", EVIL_ID) in parser.attributes
+
+
+def test_report_is_self_contained(page: str) -> None:
+    parser = parse(page)
+    assert not [v for n, v in parser.attributes if n in ("src", "href") and v and v[0] != "#"]
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page
-    assert page.count("<svg") == 2 * len(STAGES)  # a funnel chart and a trend per funnel
-    assert "<svg" in page
 
 
-def test_report_shows_range_facts_and_summed_conversion(report: tuple[Path, str]) -> None:
-    _, page = report
-    assert "2024-03-01 to 2024-03-02" in page
-    assert "cohort days not final yet" in page
-    # direct_ask hook reach summed over both days and campaigns: 100 + 120 + 110 + 130
-    assert "460 journeys" in page
-
-
-def test_report_is_written_atomically_without_temp_files(report: tuple[Path, str]) -> None:
-    out, _ = report
+def test_report_is_written_atomically_without_temp_files(full: Path, tmp_path: Path) -> None:
+    out = write_funnel_report(full, tmp_path / "out" / "report.html")
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]
 
 
-def test_report_data_recomputes_rates_from_counts(tmp_path: Path) -> None:
-    data = load_report_data(build_reporting(tmp_path / "r.duckdb"))
-    funnel = next(f for f in data.funnels if f.funnel_id == "direct_ask")
-    hook, conversion = funnel.stages
-    assert hook.journeys_reached == 460
-    assert conversion.journeys_reached == 50 + 60 + 55 + 65
-    assert hook.step_conversion_rate == pytest.approx(230 / 460)
-    assert conversion.overall_conversion_rate == pytest.approx(230 / 460)
-    assert [p.is_final for p in funnel.trend] == [True, False]
-    c1 = next(c for c in funnel.campaigns if c.campaign_id == "c1")
-    assert c1.spend == pytest.approx(200.0)  # spend counted once per day, not per stage
-    assert c1.campaign_name == "Spring quiz"
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def test_stage_rates_come_from_counts_summed_over_days_and_campaigns(full: Path) -> None:
+    data = load_report_data(full)
+    micro = next(f for f in data.funnels if f.funnel_id == "micro_commitment")
+    every = micro.views[EVERY]
+    assert [s.journeys_reached for s in every.stages] == [300, 160, 80, 40, 16]
+    assert [s.dropoff_count for s in every.stages] == [140, 80, 40, 24, 0]
+    assert every.stages[0].step_conversion_rate == pytest.approx(160 / 300)
+    assert every.stages[-1].step_conversion_rate is None
+    assert every.stages[-1].overall_conversion_rate == pytest.approx(16 / 300)
+    h = every.headline
+    assert (h.entries, h.conversions) == (300, 16)
+    assert h.spend == pytest.approx(280.0)  # spend once per campaign and day, not per stage
+    assert h.cost_per_conversion == pytest.approx(280 / 16)
+    # One platform and one campaign: their own sums.
+    assert [s.journeys_reached for s in micro.views[META].stages] == [100, 40, 20, 10, 4]
+    assert micro.views[META].headline.spend == pytest.approx(80.0)
+    assert micro.views[C1].stages[1].step_conversion_rate == pytest.approx(60 / 120)
+    assert set(micro.views) == {EVERY, ("google_ads", ALL), C1, META, ("meta", "c3")}
+
+
+def test_report_shows_only_the_newest_funnel_version(full: Path) -> None:
+    data = load_report_data(full)
+    direct = next(f for f in data.funnels if f.funnel_id == "direct_ask")
+    assert direct.funnel_version == VERSION
+    assert [s.journeys_reached for s in direct.stages] == [160, 8]
+    assert [p.day for p in direct.views[EVERY].daily] == DAYS
+
+
+def test_campaign_table_counts_each_campaign_in_the_funnel_it_feeds(full: Path) -> None:
+    data = load_report_data(full)
+    rows = {(c.platform, c.campaign_id): c for c in data.campaigns}
+    # The direct-ask campaign: its direct_ask journeys, not 0 from the primary funnel.
+    direct = rows[("google_ads", EVIL_ID)]
+    assert direct.funnels == [CampaignFunnel("direct_ask", 160, 8, 0.05, 160 / 8)]
+    assert direct.campaign_name == EVIL and direct.spend == pytest.approx(160.0)
+    assert rows[C1].funnels == [CampaignFunnel("micro_commitment", 200, 12, 0.06, 200 / 12)]
+    assert rows[C1].ctr == pytest.approx(0.05) and rows[C1].cpc == pytest.approx(2.0)
+
+
+def test_campaign_table_names_the_funnel_of_every_number(page: str) -> None:
+    section = _section(page, "campaign-performance")
+    assert '<th class="text">funnel</th>' in section
+    body_start = section.index(f'data-campaign="{escape(EVIL_ID)}"')
+    body = section[body_start : section.index("</tbody>", body_start)]
+    assert "direct_ask" in body and "<td>160</td>" in body and "<td>8</td>" in body
+    assert "spend (EUR)" in section  # one currency: in the header, not in every cell
+
+
+def test_trends_sum_the_campaign_rows_by_day_and_iso_week(full: Path) -> None:
+    micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    daily = micro.views[EVERY].daily
+    assert [(p.day, p.journeys_started, p.journeys_converted) for p in daily] == [
+        (DAYS[0], 150, 8),
+        (DAYS[1], 150, 8),
+    ]
+    assert [p.is_final for p in daily] == [True, False]
+    (week,) = micro.views[EVERY].weekly
+    assert (week.iso_year, week.iso_week, week.journeys_started) == (2024, 9, 300)
+    assert week.conversion_rate == pytest.approx(16 / 300)
+
+
+def test_momentum_leaves_out_the_lift_at_the_conversion_stage(full: Path, page: str) -> None:
+    micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    every = micro.views[EVERY].momentum
+    assert [p.lift_vs_previous_stage for p in every] == [None, 2.0, 2.0, 2.0, None]  # the mart's
+    meta = micro.views[META].momentum  # summed from the campaign rows, with the mart's rule
+    assert [p.conversion_probability for p in meta] == pytest.approx([0.04, 0.1, 0.2, 0.4, 1.0])
+    assert meta[-1].lift_vs_previous_stage is None
+    assert meta[1].lift_vs_previous_stage == pytest.approx(2.5)
+    section = _section(page, "funnel-micro_commitment")
+    table = section[section.index('<table class="momentum">') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 1 + 4  # header and the stages before conversion
+    assert "conversion</td>" not in table
+    direct = _section(page, "funnel-direct_ask")
+    assert "Momentum" not in direct  # one step: no curve
+
+
+def test_intent_segments_are_summed_per_scope(full: Path, page: str) -> None:
+    micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    segments = {s.intent_segment: s for s in micro.views[EVERY].segments}
+    assert list(segments) == ["early", "late"]
+    assert segments["late"].reached == (60, 32, 16, 8, 2)
+    assert segments["late"].overall_conversion_rate == pytest.approx(2 / 60)
+    assert micro.views[META].segments[0].reached[0] == 80
+    assert "By intent segment" in _section(page, "funnel-micro_commitment")
+
+
+def test_medians_are_exact_over_the_journeys_of_the_newest_version(full: Path) -> None:
+    micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    # 10 s and 30 s per campaign; the excluded journey and the older version are left out.
+    assert micro.views[EVERY].stages[0].median_seconds_to_next_stage == pytest.approx(20.0)
+    assert micro.views[C1].stages[0].median_seconds_to_next_stage == pytest.approx(20.0)
+    assert micro.views[EVERY].stages[1].median_seconds_to_next_stage is None
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+def test_recommendations_come_first_ranked_per_scope(page: str) -> None:
+    assert page.index('id="recommendations"') < page.index('id="sequence-comparison"')
+    section = _section(page, "recommendations")
+    every = section[section.index("funnel-scope") : section.index("By campaign")]
+    assert (
+        every.index('rank">1<')
+        < every.index("Replace the big ask")
+        < every.index('rank">2<')
+        < every.index("Make the step after hook easier")
+    )
+    assert "152" in every and "95.0% of 160" in every and "152.00 EUR" in every
+    per_campaign = section[section.index("By campaign") :]
+    assert per_campaign.count('class="filter-row"') == 3
+    assert 'data-platform="meta" data-campaign="c3"' in per_campaign
+    assert "old definition" not in page
+
+
+def test_findings_list_flagged_rows_of_the_newest_version(page: str) -> None:
+    micro = _section(page, "funnel-micro_commitment")
+    assert "What stands out" in micro and "Largest drop-off" in micro
+    assert "no slow step filters" not in page and "old definition finding" not in page
+    assert "most from campaign &lt;script&gt;" in _section(page, "funnel-direct_ask")
+
+
+def test_report_shows_the_sequence_comparison(page: str) -> None:
+    section = _section(page, "sequence-comparison")
+    for text in [
+        "2,000", "146", "7.3%", "6.2% to 8.5%", "27.64 EUR", "4,034.80 EUR",  # micro side
+        "1,800", "77", "4.3%", "3.4% to 5.3%", "40.77 EUR", "3,139.00 EUR",  # direct side
+        "relative lift +69.4%", "absolute lift +3.0 pp", "p-value 0.012",
+        "significant (p &lt; 0.05)", "not final yet",
+    ]:  # fmt: skip
+        assert text in section, text
+    assert "day verdict" not in page and "old definition verdict" not in page
+
+
+def test_filter_offers_each_platform_and_campaign_once(page: str) -> None:
+    start = page.index('<form id="filter"')
+    form = page[start : page.index("</form>", start)]
+    assert " hidden>" in form  # shown by the script only: no dead controls without JavaScript
+    assert form.count('data-platform="google_ads"') == 3  # the platform and its two campaigns
+    assert form.count('data-platform="meta"') == 2
+    assert "Spring quiz (google_ads)" in form and "Video series (meta)" in form
+    # Sorted by platform, then name: the <script> name sorts before "Spring quiz".
+    assert form.index("&lt;script&gt;") < form.index("Spring quiz") < form.index("Video series")
+
+
+def test_every_chart_is_an_accessible_image_with_axes(page: str) -> None:
+    charts = page.split("<svg")[1:]
+    assert len(charts) >= 20
+    for chart in charts:
+        opening = chart[: chart.index(">")]
+        assert 'role="img"' in opening and 'aria-label="' in opening
+        assert chart[chart.index(">") + 1 :].startswith("<title>")
+        assert 'class="axis-title"' in chart and 'class="tick"' in chart
+    daily = next(c for c in charts if 'class="chart daily"' in c)
+    assert ">1 Mar</text>" in daily and ">2 Mar</text>" in daily
+    weekly = next(c for c in charts if 'class="chart weekly"' in c)
+    assert ">2024-W09</text>" in weekly
+
+
+def test_each_funnel_has_a_view_per_platform_and_campaign(page: str) -> None:
+    micro = _section(page, "funnel-micro_commitment")
+    assert micro.count('<div class="scope"') == 5  # every, 2 platforms, 2 campaigns
+    assert micro.index('data-platform="(all)" data-campaign="(all)"') < micro.index(
+        '<details class="breakdown">'
+    )
+
+
+# --- older or incomplete reporting files ---------------------------------------------------------
+
+
+def test_report_without_analysis_marts_still_shows_funnels_and_campaigns(tmp_path: Path) -> None:
+    db = build_core(tmp_path / "core.duckdb")
+    page = write_funnel_report(db, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Funnel micro_commitment" in page and 'id="campaign-performance"' in page
+    assert 'id="recommendations"' not in page and "Momentum" not in page
+    assert "fct_funnel_journey_stages is not published yet" in page
+    assert parse(page).errors == []
 
 
 def test_report_without_published_marts_says_so(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     page = write_funnel_report(db, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "not published yet" in page
+    assert "agg_funnel_stages_daily is not published yet" in page
 
 
 def test_missing_reporting_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nope\.duckdb"):
         write_funnel_report(tmp_path / "nope.duckdb", tmp_path / "r.html")
+
+
+# --- the CLI's text table ----------------------------------------------------------------------
 
 
 def test_stage_table_is_aligned_plain_text() -> None:
@@ -297,141 +344,18 @@ def test_stage_table_is_aligned_plain_text() -> None:
     assert lines[2].index("1,200") + len("1,200") == lines[0].index("reached") + len("reached")
 
 
-def test_stage_table_accepts_report_summaries(tmp_path: Path) -> None:
-    data = load_report_data(build_reporting(tmp_path / "r.duckdb"))
+def test_stage_table_accepts_report_summaries(full: Path) -> None:
+    data = load_report_data(full)
     text = format_stage_table(data.funnels[0].stages)
     assert all(stage in text for stage in STAGES[data.funnels[0].funnel_id])
 
 
-def test_report_shows_only_the_newest_funnel_version(tmp_path: Path) -> None:
-    path = build_reporting(tmp_path / "r.duckdb")
-    with duckdb.connect(str(path)) as con:
-        # An older definition of direct_ask left rows for another day: never added to v1's.
-        con.execute(
-            "INSERT INTO agg_funnel_stages_daily SELECT * REPLACE "
-            "(cohort_date + 30 AS cohort_date, 0 AS funnel_version, journeys_reached * 100 "
-            "AS journeys_reached) FROM agg_funnel_stages_daily WHERE funnel_id = 'direct_ask'"
-        )
-    data = load_report_data(path)
-    funnel = next(f for f in data.funnels if f.funnel_id == "direct_ask")
-    assert funnel.stages[0].journeys_reached == 460
-    assert [p.day for p in funnel.trend] == DAYS
-
-
-@pytest.fixture
-def analysis_report(tmp_path: Path) -> str:
-    db = add_analysis_marts(build_reporting(tmp_path / "reporting.duckdb"))
-    return write_funnel_report(db, tmp_path / "report.html").read_text(encoding="utf-8")
-
-
-def _section(page: str, anchor: str) -> str:
-    start = page.index(f'id="{anchor}"')
-    return page[start : page.index("</section>", start)]
-
-
-def test_report_shows_the_sequence_comparison(analysis_report: str) -> None:
-    section = _section(analysis_report, "sequence-comparison")
-    assert "Micro-commitment sequence vs direct ask" in section
-    for text in [
-        "2,000", "146", "7.3%", "6.2% to 8.5%", "27.64 EUR", "4,034.80 EUR",  # micro side
-        "1,800", "77", "4.3%", "3.4% to 5.3%", "40.77 EUR", "3,139.00 EUR",  # direct side
-        "relative lift +69.4%", "absolute lift +3.0 pp", "p-value 0.012",
-        "significant (p &lt; 0.05)", "not final yet",
-    ]:  # fmt: skip
-        assert text in section, text
-    # Only the all-cohort row of the newest definitions.
-    assert "day verdict" not in analysis_report
-    assert "old definition verdict" not in analysis_report
-
-
-def test_report_escapes_the_verdict(analysis_report: str) -> None:
-    assert EVIL_VERDICT not in analysis_report
-    assert "micro &lt;b&gt;wins&lt;/b&gt; &amp; &quot;direct&quot; &lt;/section&gt;" in (
-        analysis_report
-    )
-    parser = _Collector()
-    parser.feed(analysis_report)
-    parser.close()
-    assert parser.errors == [] and parser.stack == []
-    assert "b" not in parser.tags and "script" not in parser.tags
-    text = "".join(parser.text)
-    assert EVIL_VERDICT in text and EVIL in text  # readable as text
-
-
-def test_report_shows_the_momentum_curve_and_time_to_convert(analysis_report: str) -> None:
-    micro = _section(analysis_report, "funnel-micro_commitment")
-    assert "Momentum: P(conversion | stage reached)" in micro
-    # P(conversion | reached) = 30 / reached: 5.0%, 10.0%, 20.0%, 40.0%, 100.0%; lift 2.00x, 2.50x.
-    for text in ["5.0%", "10.0%", "20.0%", "40.0%", "100.0%", "2.00x", "2.50x"]:
-        assert text in micro, text
-    assert '<svg class="momentum"' in micro and '<svg class="time-to-convert"' in micro
-    momentum_svg = micro[micro.index('<svg class="momentum"') :]
-    assert momentum_svg[: momentum_svg.index("</svg>")].count("<circle") == len(MICRO_REACHED)
-    # Time to convert: 3, 12, 9, 6 of 30 conversions; half within 1-5 min (50%).
-    for text in ["40.0%", "30.0%", "20.0%", "15-60", "&gt;= 7", "30 conversions",
-                 "half of them within the 1-5 min bucket"]:  # fmt: skip
-        assert text in micro, text
-    direct = _section(analysis_report, "funnel-direct_ask")
-    assert "Momentum" not in direct and "time-to-convert" not in direct  # no rows: no block
-
-
-def test_report_lists_flagged_findings_only(analysis_report: str) -> None:
-    micro = _section(analysis_report, "funnel-micro_commitment")
-    assert "What stands out" in micro
-    assert "Largest drop-off" in micro and "Stalled journeys" in micro
-    assert "60.0% of 75 journeys that reached reinforcement stopped there" in micro
-    assert "most from campaign &lt;script&gt;" in micro
-    # Findings come before the funnel chart: the answers first.
-    assert micro.index("What stands out") < micro.index('<svg class="funnel"')
-    for hidden in ["no slow step filters", "campaign-only finding", "old definition finding"]:
-        assert hidden not in analysis_report
-
-
-def test_analysis_data_keeps_the_newest_version_and_the_all_rollup(tmp_path: Path) -> None:
-    data = load_report_data(add_analysis_marts(build_reporting(tmp_path / "r.duckdb")))
-    (comparison,) = data.comparisons
-    assert comparison.micro.funnel_version == VERSION
-    assert comparison.micro.entries == 2000 and comparison.direct.conversions == 77
-    assert comparison.p_value == pytest.approx(0.0123)
-    assert data.currency == "EUR"
-    micro = next(f for f in data.funnels if f.funnel_id == "micro_commitment")
-    assert [p.journeys_reached for p in micro.momentum] == MICRO_REACHED
-    assert [p.conversion_probability for p in micro.momentum] == pytest.approx(
-        [30 / r for r in MICRO_REACHED]
-    )
-    assert micro.momentum[0].lift_vs_previous_stage is None
-    assert [b.conversions for b in micro.time_to_convert] == [b[3] for b in BUCKETS]
-    assert micro.time_to_convert[-1].upper_seconds is None
-    assert [f.finding for f in micro.findings] == ["stalled_journeys", "largest_dropoff"]
-
-
-def test_report_with_analysis_marts_is_self_contained(analysis_report: str) -> None:
-    parser = _Collector()
-    parser.feed(analysis_report)
-    assert not {"script", "link", "img", "iframe"} & set(parser.tags)
-    # Funnel chart + trend per funnel, the comparison chart, micro's momentum and time charts.
-    assert analysis_report.count("<svg") == 2 * len(STAGES) + 1 + 2
-
-
-def test_report_without_analysis_marts_skips_their_sections(report: tuple[Path, str]) -> None:
-    _, page = report
-    assert "sequence-comparison" not in page
-    assert "Momentum" not in page and "What stands out" not in page
-    assert "Time from entry" not in page
-
-
-def test_report_median_is_exact_over_the_journeys_when_published(tmp_path: Path) -> None:
-    path = build_reporting(tmp_path / "r.duckdb")
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "CREATE TABLE fct_funnel_journey_stages (funnel_id VARCHAR, funnel_version INTEGER, "
-            "stage_order INTEGER, seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)"
-        )
-        con.execute(
-            "INSERT INTO fct_funnel_journey_stages VALUES ('direct_ask', 1, 1, 10, false), "
-            "('direct_ask', 1, 1, 20, false), ('direct_ask', 1, 1, 9000, true), "
-            "('direct_ask', 0, 1, 7000, false), ('direct_ask', 1, 2, NULL, false)"
-        )
-    funnel = next(f for f in load_report_data(path).funnels if f.funnel_id == "direct_ask")
-    # Excluded journeys and other versions are left out: the median of 10 and 20.
-    assert funnel.stages[0].median_seconds_to_next_stage == pytest.approx(15.0)
+def test_a_funnel_draws_views_for_its_biggest_campaigns_only(full: Path) -> None:
+    funnel = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    limited = limit_campaign_views(funnel, limit=1)
+    # c1 (200 entries) keeps its view; c3 (100) is listed with its entries; platforms stay.
+    assert set(limited.views) == {EVERY, ("google_ads", ALL), C1, META}
+    assert limited.undrawn == {("meta", "c3"): 100}
+    html = funnel_section(limited, {("meta", "c3"): "Video series"}, "EUR")
+    assert 'data-platform="meta" data-campaign="c3"' in html
+    assert "Video series has 100 journeys in micro_commitment" in html

@@ -96,6 +96,7 @@ steps as (
         stages.next_stage_name,
         count(*) as journeys_reached,
         count(*) filter (where journey_stages.is_advanced) as journeys_advanced,
+        count(*) filter (where not journey_stages.is_advanced) as journeys_lost,
         count(*) filter (where journey_stages.is_advanced) * 1.0 / count(*) as step_conversion_rate,
         count(*) filter (where not journey_stages.is_advanced) * 1.0 / count(*) as dropoff_share,
         {{ quantile_linear('journey_stages.seconds_to_next', 0.5) }} as median_seconds_to_next
@@ -116,12 +117,14 @@ steps as (
     having count(*) >= {{ min_journeys }}
 ),
 
+-- The step that loses the most people (not the lowest rate: a small late step with a poor rate
+-- loses fewer people than the entry step losing a third of everyone). Ties: the earliest step.
 largest_dropoff as (
     select *
     from steps
     qualify row_number() over (
         partition by funnel_id, funnel_version, platform, campaign_id
-        order by step_conversion_rate, stage_order
+        order by journeys_lost desc, stage_order asc
     ) = 1
 ),
 
@@ -229,17 +232,19 @@ findings as (
         largest_dropoff.stage_order,
         largest_dropoff.stage_name,
         largest_dropoff.next_stage_name,
-        'step_conversion_rate' as metric_name,
-        largest_dropoff.step_conversion_rate as metric_value,
+        'dropoff_count' as metric_name,
+        largest_dropoff.journeys_lost as metric_value,
         cast(null as double) as threshold,
         coalesce(largest_dropoff.journeys_reached, groups.journeys) as journeys,
+        largest_dropoff.journeys_lost,
         largest_dropoff.stage_order is not null as is_flagged,
         case
             when largest_dropoff.stage_order is not null
                 then
-                    {{ percent_text('largest_dropoff.dropoff_share') }} || ' of '
+                    {{ count_text('largest_dropoff.journeys_lost') }} || ' journeys ('
+                    || {{ percent_text('largest_dropoff.dropoff_share') }} || ' of '
                     || {{ count_text('largest_dropoff.journeys_reached') }}
-                    || ' journeys that reached ' || largest_dropoff.stage_name
+                    || ') that reached ' || largest_dropoff.stage_name
                     || ' stopped there, before ' || largest_dropoff.next_stage_name
             else 'no step reached by at least {{ min_journeys }} journeys yet'
         end as evidence,
@@ -267,6 +272,7 @@ findings as (
         slowest_step.median_seconds_to_next as metric_value,
         cast(null as double) as threshold,
         coalesce(slowest_step.journeys_reached, groups.journeys) as journeys,
+        slowest_step.journeys_lost,
         slowest_step.stage_order is not null as is_flagged,
         case
             when slowest_step.stage_order is not null
@@ -303,6 +309,7 @@ findings as (
         delay_without_filter.median_seconds_to_next as metric_value,
         cast({{ delay_seconds }} as double) as threshold,
         coalesce(delay_without_filter.journeys_reached, groups.journeys) as journeys,
+        delay_without_filter.journeys_lost,
         delay_without_filter.stage_order is not null as is_flagged,
         case
             when delay_without_filter.stage_order is not null
@@ -342,6 +349,7 @@ findings as (
         direct_tested.p_value as metric_value,
         cast({{ alpha }} as double) as threshold,
         direct_tested.journeys,
+        direct_tested.journeys - direct_tested.conversions as journeys_lost,
         coalesce(
             direct_tested.is_measurable
             and direct_tested.direct_rate < direct_tested.micro_rate
@@ -392,6 +400,7 @@ findings as (
         cast(groups.stalled as double) / groups.journeys as metric_value,
         cast({{ stalled_share }} as double) as threshold,
         groups.journeys,
+        groups.stalled as journeys_lost,
         groups.journeys >= {{ min_journeys }}
         and cast(groups.stalled as double) / groups.journeys >= {{ stalled_share }} as is_flagged,
         case
@@ -434,6 +443,7 @@ final as (
         cast(metric_value as double) as metric_value,
         threshold,
         cast(journeys as bigint) as journeys,
+        cast(journeys_lost as bigint) as journeys_lost,
         is_flagged,
         evidence,
         is_final

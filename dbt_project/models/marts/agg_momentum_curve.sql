@@ -16,6 +16,7 @@ scoped as (
         platform,
         campaign_id,
         is_converted,
+        stage_count,
         stage_order,
         is_reached
     from journey_stages
@@ -26,6 +27,7 @@ scoped as (
         '(all)' as platform,
         '(all)' as campaign_id,
         is_converted,
+        stage_count,
         stage_order,
         is_reached
     from journey_stages
@@ -38,6 +40,7 @@ stage_stats as (
         platform,
         campaign_id,
         stage_order,
+        max(stage_count) as stage_count,
         count(case when is_reached then 1 end) as journeys_reached,
         count(case when is_reached and is_converted then 1 end) as journeys_converted
     from scoped
@@ -71,17 +74,23 @@ final as (
         cast(with_probability.journeys_reached as bigint) as journeys_reached,
         cast(with_probability.journeys_converted as bigint) as journeys_converted,
         with_probability.conversion_probability,
-        with_probability.conversion_probability / nullif(
-            lag(with_probability.conversion_probability) over (
-                partition by
-                    with_probability.funnel_id,
-                    with_probability.funnel_version,
-                    with_probability.platform,
-                    with_probability.campaign_id
-                order by with_probability.stage_order
-            ),
-            0
-        ) as lift_vs_previous_stage
+        -- At the last stage P(convert | converted) = 1: a lift there only restates the previous
+        -- stage's odds (1 / its probability), so it is left null.
+        case
+            when with_probability.stage_order < with_probability.stage_count
+                then
+                    with_probability.conversion_probability / nullif(
+                        lag(with_probability.conversion_probability) over (
+                            partition by
+                                with_probability.funnel_id,
+                                with_probability.funnel_version,
+                                with_probability.platform,
+                                with_probability.campaign_id
+                            order by with_probability.stage_order
+                        ),
+                        0
+                    )
+        end as lift_vs_previous_stage
     from with_probability
     left join stage_names
         on

@@ -15,12 +15,14 @@ def defs() -> dg.Definitions:
             "the marts and the HTML report."
         ),
     )
-    # Runs shortly after each day closes in the reporting timezone, for that day.
+    # Runs shortly after each day closes in the reporting timezone, for that day. Stopped until
+    # someone turns it on (UI: Automation, or `dagster schedule start`): a demo or a laptop
+    # must not start ingesting on its own.
     nightly_schedule = dg.build_schedule_from_partitioned_job(
         nightly_job,
         name="microfunnel_nightly_schedule",
         hour_of_day=2,
         minute_of_hour=15,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
     )
     return dg.Definitions(jobs=[nightly_job], schedules=[nightly_schedule])

@@ -33,7 +33,7 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
             kinds={"googleads"},
             landing=GOOGLE_ADS_REPORTS,
             description=(
-                "Canonical ad performance (DESIGN.md section 4): one row per platform, "
+                "Canonical ad performance (README: Canonical tables): one row per platform, "
                 "account, campaign, ad group, ad and day, partitioned by report day under "
                 "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
                 "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "

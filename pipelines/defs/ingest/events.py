@@ -37,7 +37,7 @@ def build_events_asset() -> dg.AssetsDefinition:
             kinds={"ga4"},
             landing=GA4_EXPORTS,
             description=(
-                "Canonical site events (DESIGN.md section 4) from the GA4 BigQuery export, "
+                "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
                 "one Parquet partition per export day under <warehouse>/lake/events/. "
                 "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
                 "SHA-256; a file with the same content as one already delivered is "

@@ -2,11 +2,8 @@
 
 import dagster as dg
 
-from pipelines.defs.publish.reporting import REPORTING_DB_NAME
 from pipelines.defs.shared import DUCKDB_POOL, OWNERS, MicrofunnelResource, daily_partitions
-from pipelines.lib.report.html import write_funnel_report
-
-REPORT_FILE_NAME = "funnel_report.html"
+from pipelines.lib.report.html import write_report
 
 
 def build_funnel_report() -> dg.AssetsDefinition:
@@ -20,18 +17,28 @@ def build_funnel_report() -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         description=(
-            "Self-contained HTML page with funnel charts, per-campaign stage reach and cost per "
-            "journey reached: <warehouse>/reporting/funnel_report.html."
+            "Self-contained HTML page (works offline) read from the reporting DuckDB: ranked "
+            "recommendations, micro sequence vs direct ask, campaign performance per funnel, "
+            "and per funnel the stage chart, daily and weekly trends, momentum, time to convert "
+            "and intent segments, with a platform/campaign filter: "
+            "<warehouse>/reporting/funnel_report.html."
         ),
     )
     def funnel_report(microfunnel: MicrofunnelResource) -> dg.MaterializeResult:
         settings = microfunnel.settings()
-        out = write_funnel_report(
-            settings.reporting_dir / REPORTING_DB_NAME, settings.reporting_dir / REPORT_FILE_NAME
-        )
-        return dg.MaterializeResult(
-            metadata={"path": dg.MetadataValue.path(str(out)), "bytes": out.stat().st_size}
-        )
+        out, data = write_report(settings.reporting_db_path, settings.report_path)
+        first = next((r for r in data.recommendations if r.scope == "funnel"), None)
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "path": dg.MetadataValue.path(str(out)),
+            "bytes": out.stat().st_size,
+            "cohort dates": f"{data.first_day} to {data.last_day}",
+            "funnels": len(data.funnels),
+            "campaigns": len(data.campaigns),
+            "recommendations": len(data.recommendations),
+        }
+        if first is not None:
+            metadata["fix first"] = f"{first.funnel_id}: {first.action}"
+        return dg.MaterializeResult(metadata=metadata)
 
     return funnel_report
 

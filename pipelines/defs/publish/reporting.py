@@ -88,9 +88,13 @@ MARTS = (
         None,
         ("funnel_id", "funnel_version", "platform", "campaign_id", "finding"),
     ),
+    MartSpec(
+        "agg_funnel_recommendations",
+        None,
+        ("funnel_id", "funnel_version", "platform", "campaign_id", "recommendation"),
+    ),
 )
 MART_KEYS = [dg.AssetKey(mart.table) for mart in MARTS]
-REPORTING_DB_NAME = "reporting.duckdb"
 POSTGRES_SCHEMA = "microfunnel"
 
 
@@ -145,7 +149,7 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         settings = microfunnel.settings()
         days = republished_days(settings, context)
-        target = settings.reporting_dir / REPORTING_DB_NAME
+        target = settings.reporting_db_path
         result = publish_duckdb(settings.duckdb_path, MARTS, target, days)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
@@ -163,7 +167,7 @@ def build_publish_assets() -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         settings = microfunnel.settings()
         days = republished_days(settings, context)
-        target = settings.reporting_dir / "parquet"
+        target = settings.reporting_parquet_dir
         result = publish_parquet(settings.duckdb_path, MARTS, target, days)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 

@@ -2,7 +2,9 @@
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -19,6 +21,17 @@ from pipelines.defs.transform.translator import MicrofunnelDbtTranslator
 from pipelines.lib.dbt_vars import dbt_build_args, dbt_vars
 from pipelines.lib.rebuild_window import rebuild_start
 from pipelines.lib.settings import ENV_WAREHOUSE_DIR
+
+KEPT_RUNS = 10
+
+
+def prune_run_folders(folder: Path, keep: int) -> None:
+    """Delete all but the `keep` newest run folders (by modification time)."""
+    if not folder.is_dir():
+        return
+    runs = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[: max(len(runs) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -54,8 +67,12 @@ def build_dbt_models() -> dg.AssetsDefinition:
         args = dbt_build_args(dbt_vars(start, settings.late_data_days))
         # dbt reads its paths from the same variable the resource was configured from; the
         # subprocess inherits os.environ, which is restored once dbt has finished.
+        # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
+        # names this log when a run fails. Older run folders are pruned.
+        target = settings.runs_dir / context.run_id
+        prune_run_folders(settings.runs_dir, keep=KEPT_RUNS - 1)
         with _environment(ENV_WAREHOUSE_DIR, str(settings.warehouse_dir)):
-            yield from dbt.cli(args, context=context).stream()
+            yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return microfunnel_dbt_models
 

@@ -50,6 +50,9 @@ from pipelines.lib.funnels.model import (
 
 DURATION_PATTERN = re.compile(r"^([0-9]+)([dhm])$")
 DURATION_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+# Every night rebuilds the cohorts a window keeps open, so a window is capped at a year.
+MAX_DURATION = timedelta(days=365)
+MAX_VERSION = 2**31 - 1  # stored as a 32-bit integer in every output table
 TOP_KEYS = ("funnels",)
 FUNNEL_KEYS = (
     "id",
@@ -147,6 +150,8 @@ class _Problems:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} (not a finite number)"
     return {
         bool: "boolean",
         int: "integer",
@@ -200,10 +205,13 @@ def parse_duration(text: Any, what: str = "duration", example: str = "30m") -> t
     match = DURATION_PATTERN.match(text.strip())
     if not match:
         raise ValueError(f"invalid duration {text!r} (expected Nd, Nh or Nm, e.g. {example})")
-    amount = int(match.group(1))
+    amount, unit = int(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError(f"{what} must be greater than zero, got {text!r}")
-    return amount * DURATION_UNITS[match.group(2)]
+    # Compared in the unit first: a huge amount would overflow timedelta.
+    if amount > MAX_DURATION // DURATION_UNITS[unit]:
+        raise ValueError(f"{what} {text!r} is too long: at most {MAX_DURATION.days}d")
+    return amount * DURATION_UNITS[unit]
 
 
 def parse_window(text: Any) -> timedelta:
@@ -218,11 +226,13 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    """A finite int or float that DuckDB's DOUBLE can hold (10**400 would not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 # --- filters, stages, funnels ----------------------------------------------------------------
@@ -320,7 +330,12 @@ def _parse_filter(raw: Any, where: str, path: str, p: _Problems) -> Filter | Non
             result["value_list"] = tuple(scalar_text(v) for v in value)
     elif op in NUMERIC_OPS:
         if not _is_number(value):
-            p.add(where, vpath, f"operator '{op}' needs a number, got {_type_name(value)}")
+            got = (
+                "an integer too large for a number"
+                if isinstance(value, int) and not isinstance(value, bool)
+                else _type_name(value)
+            )
+            p.add(where, vpath, f"operator '{op}' needs a number, got {got}")
         else:
             result["value_number"] = float(value)
     elif op in TEXT_OPS:
@@ -750,8 +765,12 @@ def _parse_funnel(raw: Any, index: int, p: _Problems) -> Funnel | None:
         fid = _check_id(raw["id"], where, "id", "funnel id", p)
 
     version = raw.get("version", 1)
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        p.add(where, "version", f"version must be an integer >= 1, got {version!r}")
+    is_integer = isinstance(version, int) and not isinstance(version, bool)
+    if not is_integer or not 1 <= version <= MAX_VERSION:
+        shown = version if is_integer else _type_name(version)
+        p.add(
+            where, "version", f"version must be an integer >= 1 and <= {MAX_VERSION}, got {shown}"
+        )
 
     label = raw.get("label", fid)
     if "label" in raw and (not isinstance(label, str) or not label.strip()):

@@ -1,11 +1,12 @@
 """The HTML funnel report and the plain-text stage table, read from the reporting DuckDB file."""
 
-from pipelines.lib.report.data import FunnelSummary, ReportData, StageSummary, load_report_data
+from pipelines.lib.report.data import load_report_data
 from pipelines.lib.report.html import write_funnel_report
+from pipelines.lib.report.model import FunnelReport, ReportData, StageSummary
 from pipelines.lib.report.text import format_duration, format_stage_table
 
 __all__ = [
-    "FunnelSummary",
+    "FunnelReport",
     "ReportData",
     "StageSummary",
     "format_duration",

@@ -1,199 +1,46 @@
-"""Read the reporting DuckDB file into the summaries the report draws.
+"""Read the reporting DuckDB file into the values the report draws (model.py).
 
-Rates over a date range are recomputed from summed counts (never averaged across days). The
-median time to the next stage over a range is the median of the daily medians weighted by the
-journeys that advanced on each day: the marts keep no per-journey durations per stage, so an
-exact range median is not available from them.
+The numbers are computed by the SQL in queries.py; this module only runs it and groups the rows
+per funnel and scope. Every mart but agg_funnel_stages_daily is optional: a file without it (an
+older reporting file) renders without the sections that need it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import date
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-PUBLISHED_STAGES_TABLE = "agg_funnel_stages_daily"
-# The report shows each funnel's newest definition only: rows of an older version stay in the
-# mart (with their version) but are never added to the new one's.
-STAGES_TABLE = "temp.current_funnel_stages"
-CURRENT_STAGES_VIEW = f"""
-    CREATE TEMP VIEW current_funnel_stages AS
-    SELECT * FROM reporting.main.{PUBLISHED_STAGES_TABLE}
-    WHERE (funnel_id, funnel_version) IN (
-        SELECT (funnel_id, max(funnel_version))
-        FROM reporting.main.{PUBLISHED_STAGES_TABLE} GROUP BY funnel_id
-    )"""
-CAMPAIGNS_TABLE = "agg_campaign_performance"
-JOURNEY_STAGES_TABLE = "fct_funnel_journey_stages"
-# Analysis marts: each optional (older reporting files lack them; their sections are skipped).
-COMPARISON_TABLE = "agg_sequence_comparison"
-MOMENTUM_TABLE = "agg_momentum_curve"
-TIME_TO_CONVERT_TABLE = "agg_time_to_convert"
-DIAGNOSTICS_TABLE = "agg_funnel_diagnostics"
-# The rollup over every campaign (docs/funnels.md section 3).
-ALL_CAMPAIGNS = "(all)"
+from pipelines.lib.report import queries as q
+from pipelines.lib.report.model import (
+    EVERY,
+    CampaignFunnel,
+    CampaignRow,
+    ComparisonSide,
+    DayPoint,
+    Finding,
+    FunnelReport,
+    FunnelView,
+    Headline,
+    MomentumPoint,
+    Recommendation,
+    ReportData,
+    Scope,
+    SegmentSummary,
+    SequenceComparison,
+    StageSummary,
+    TimeBucket,
+    WeekPoint,
+)
 
-
-def _current_view(table: str) -> str:
-    """A temp view of ``table`` with each funnel's newest version only (as for the stages)."""
-    return f"""
-    CREATE OR REPLACE TEMP VIEW current_{table} AS
-    SELECT * FROM reporting.main.{table}
-    WHERE (funnel_id, funnel_version) IN (
-        SELECT (funnel_id, max(funnel_version)) FROM reporting.main.{table} GROUP BY funnel_id
-    )"""
-
-
-@dataclass(frozen=True)
-class StageSummary:
-    stage_order: int
-    stage_name: str
-    journeys_reached: int
-    step_conversion_rate: float | None
-    overall_conversion_rate: float | None
-    dropoff_count: int
-    median_seconds_to_next_stage: float | None
-
-
-@dataclass(frozen=True)
-class CampaignReach:
-    platform: str | None
-    campaign_id: str | None
-    campaign_name: str | None
-    currency: str | None
-    spend: float | None
-    reached: dict[int, int]  # stage_order -> journeys reached
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    day: date
-    overall_conversion_rate: float | None
-    is_final: bool
-
-
-@dataclass(frozen=True)
-class MomentumPoint:
-    """P(final conversion | stage reached), over every campaign."""
-
-    stage_order: int
-    stage_name: str
-    journeys_reached: int
-    journeys_converted: int
-    conversion_probability: float | None
-    lift_vs_previous_stage: float | None
-
-
-@dataclass(frozen=True)
-class TimeBucket:
-    bucket_order: int
-    bucket_label: str
-    lower_seconds: int | None
-    upper_seconds: int | None  # exclusive; None for the open last bucket
-    conversions: int
-    share_of_conversions: float | None
-    cumulative_share: float | None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A flagged diagnostic over every campaign; ``evidence`` is the mart's own sentence."""
-
-    finding: str
-    stage_order: int | None
-    stage_name: str | None
-    next_stage_name: str | None
-    metric_name: str | None
-    metric_value: float | None
-    threshold: float | None
-    journeys: int | None
-    evidence: str | None
-
-
-@dataclass(frozen=True)
-class FunnelSummary:
-    funnel_id: str
-    stages: list[StageSummary]
-    campaigns: list[CampaignReach]
-    trend: list[TrendPoint]
-    funnel_version: int | None = None
-    momentum: list[MomentumPoint] = field(default_factory=list)
-    time_to_convert: list[TimeBucket] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ComparisonSide:
-    funnel_id: str
-    funnel_version: int | None
-    entries: int
-    conversions: int
-    conversion_rate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    spend: float | None
-    cost_per_conversion: float | None
-
-
-@dataclass(frozen=True)
-class SequenceComparison:
-    """Micro-commitment sequence vs direct ask over every cohort (``cohort_grain = 'all'``)."""
-
-    micro: ComparisonSide
-    direct: ComparisonSide
-    absolute_lift: float | None
-    relative_lift: float | None
-    z_score: float | None
-    p_value: float | None
-    is_significant: bool | None
-    verdict: str | None
-    is_final: bool | None
-
-
-@dataclass(frozen=True)
-class CampaignPerformance:
-    platform: str | None
-    campaign_id: str | None
-    campaign_name: str | None
-    currency: str | None
-    impressions: int
-    clicks: int
-    spend: float | None
-    journeys: int
-    conversions: int
-    platform_conversions: float | None
-    first_party_conversions: int
-
-    @property
-    def ctr(self) -> float | None:
-        return self.clicks / self.impressions if self.impressions else None
-
-    @property
-    def cpc(self) -> float | None:
-        return self.spend / self.clicks if self.clicks and self.spend is not None else None
-
-    @property
-    def cost_per_conversion(self) -> float | None:
-        if not self.conversions or self.spend is None:
-            return None
-        return self.spend / self.conversions
-
-
-@dataclass(frozen=True)
-class ReportData:
-    source: Path
-    funnels: list[FunnelSummary]
-    campaigns: list[CampaignPerformance]
-    first_day: date | None
-    last_day: date | None
-    open_cohort_days: int
-    notices: list[str] = field(default_factory=list)
-    comparisons: list[SequenceComparison] = field(default_factory=list)
-    currency: str | None = None  # the one currency of every campaign, if there is one
+# Each funnel draws its own view for the campaigns with the most journeys only: a view is some
+# 25 kB of SVG and tables, so thousands of campaigns would make a page no browser opens quickly.
+# The others keep their rows in the campaign table and the recommendations.
+MAX_CAMPAIGN_VIEWS = 40
 
 
 def _connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
@@ -208,222 +55,12 @@ def _connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'reporting' "
-        "AND schema_name = 'main' AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _weighted_median(pairs: list[tuple[float, int]]) -> float | None:
-    pairs = sorted((v, w) for v, w in pairs if v is not None and w and w > 0)
-    total = sum(w for _, w in pairs)
-    if not total:
-        return None
-    running = 0
-    for value, weight in pairs:
-        running += weight
-        if running * 2 >= total:
-            return float(value)
-    return float(pairs[-1][0])  # pragma: no cover
-
-
-def load_report_data(reporting_db: Path) -> ReportData:
-    """Everything the report shows, over the whole date range in the reporting file."""
-    reporting_db = Path(reporting_db)
-    con = _connect(reporting_db)
-    try:
-        notices: list[str] = []
-        if not _has_table(con, PUBLISHED_STAGES_TABLE):
-            notices.append(f"{PUBLISHED_STAGES_TABLE} is not published yet: no funnel to show.")
-            funnels, first, last, open_days = [], None, None, 0
-        else:
-            con.execute(CURRENT_STAGES_VIEW)
-            funnels = _funnels(con)
-            row = con.execute(
-                f"SELECT min(cohort_date), max(cohort_date), "
-                f"count(DISTINCT cohort_date) FILTER (WHERE NOT is_final) FROM {STAGES_TABLE}"
-            ).fetchone()
-            first, last, open_days = row if row else (None, None, 0)
-        campaigns: list[CampaignPerformance] = []
-        if _has_table(con, CAMPAIGNS_TABLE):
-            campaigns = _campaign_performance(con)
-        else:
-            notices.append(f"{CAMPAIGNS_TABLE} is not published yet: no campaign names or spend.")
-        names = {(c.platform, c.campaign_id): c for c in campaigns}
-        analysis = _analysis(con)
-        funnels = [replace(_with_names(f, names), **analysis.get(f.funnel_id, {})) for f in funnels]
-        currencies = {c.currency for c in campaigns if c.currency}
-        comparisons = _comparisons(con) if _has_table(con, COMPARISON_TABLE) else []
-        return ReportData(
-            source=reporting_db,
-            funnels=funnels,
-            campaigns=campaigns,
-            first_day=first,
-            last_day=last,
-            open_cohort_days=int(open_days or 0),
-            notices=notices,
-            comparisons=comparisons,
-            currency=currencies.pop() if len(currencies) == 1 else None,
-        )
-    finally:
-        con.close()
-
-
-def _funnels(con: duckdb.DuckDBPyConnection) -> list[FunnelSummary]:
-    stage_rows = con.execute(
-        f"""SELECT funnel_id, stage_order, arg_max(stage_name, cohort_date),
-               sum(journeys_reached), sum(dropoff_count), sum(journeys_advanced)
-        FROM {STAGES_TABLE} GROUP BY funnel_id, stage_order ORDER BY funnel_id, stage_order"""
+def _published(con: duckdb.DuckDBPyConnection) -> set[str]:
+    found = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = 'reporting' AND schema_name = 'main'"
     ).fetchall()
-    medians: dict[tuple[str, int], list[tuple[float, int]]] = defaultdict(list)
-    if _has_table(con, JOURNEY_STAGES_TABLE):
-        # The exact median over the range, from the journeys (same figure as the marts').
-        median_sql = f"""SELECT stages.funnel_id, stages.stage_order,
-               quantile_cont(stages.seconds_to_next_stage, 0.5), 1
-            FROM reporting.main.{JOURNEY_STAGES_TABLE} AS stages
-            JOIN (SELECT DISTINCT funnel_id, funnel_version FROM {STAGES_TABLE}) AS current
-                USING (funnel_id, funnel_version)
-            WHERE NOT stages.is_excluded AND stages.seconds_to_next_stage IS NOT NULL
-            GROUP BY ALL"""
-    else:  # older reporting files: the daily medians weighted by journeys advanced
-        median_sql = f"""SELECT funnel_id, stage_order, median_seconds_to_next_stage,
-               journeys_advanced
-            FROM {STAGES_TABLE} WHERE median_seconds_to_next_stage IS NOT NULL"""
-    for funnel_id, order, median, weight in con.execute(median_sql).fetchall():
-        medians[(funnel_id, order)].append((median, weight or 0))
-
-    by_funnel: dict[str, list[tuple]] = defaultdict(list)
-    for row in stage_rows:
-        by_funnel[row[0]].append(row)
-
-    reach = con.execute(
-        f"""SELECT funnel_id, platform, campaign_id, stage_order, sum(journeys_reached)
-        FROM {STAGES_TABLE} GROUP BY ALL"""
-    ).fetchall()
-    # Spend repeats on every stage row of a campaign and day: count it once per day.
-    spend = con.execute(
-        f"""SELECT funnel_id, platform, campaign_id, sum(day_spend) FROM (
-            SELECT funnel_id, platform, campaign_id, cohort_date, max(spend) AS day_spend
-            FROM {STAGES_TABLE} GROUP BY ALL) GROUP BY ALL"""
-    ).fetchall()
-    trend = con.execute(
-        f"""SELECT funnel_id, cohort_date,
-               sum(journeys_reached) FILTER (WHERE stage_order = last_stage),
-               sum(journeys_reached) FILTER (WHERE stage_order = 1),
-               bool_and(is_final)
-        FROM (SELECT *, max(stage_order) OVER (PARTITION BY funnel_id) AS last_stage
-              FROM {STAGES_TABLE})
-        GROUP BY funnel_id, cohort_date ORDER BY funnel_id, cohort_date"""
-    ).fetchall()
-
-    versions = dict(
-        con.execute(
-            f"SELECT funnel_id, max(funnel_version) FROM {STAGES_TABLE} GROUP BY ALL"
-        ).fetchall()
-    )
-    funnels = []
-    for funnel_id, rows in by_funnel.items():
-        reached = [int(r[3] or 0) for r in rows]
-        stages = []
-        for i, (_, order, name, _, dropoff, advanced) in enumerate(rows):
-            # journeys_advanced, not the next stage's reach: right with skipped optional stages.
-            nxt = int(advanced or 0) if i + 1 < len(rows) else None
-            stages.append(
-                StageSummary(
-                    stage_order=int(order),
-                    stage_name=str(name),
-                    journeys_reached=reached[i],
-                    step_conversion_rate=(nxt / reached[i])
-                    if nxt is not None and reached[i]
-                    else None,
-                    overall_conversion_rate=(reached[i] / reached[0]) if reached[0] else None,
-                    dropoff_count=int(dropoff or 0),
-                    median_seconds_to_next_stage=_weighted_median(medians[(funnel_id, order)]),
-                )
-            )
-        campaign_reach: dict[tuple, dict[int, int]] = defaultdict(dict)
-        for f_id, platform, campaign_id, order, total in reach:
-            if f_id == funnel_id:
-                campaign_reach[(platform, campaign_id)][int(order)] = int(total or 0)
-        campaign_spend = {
-            (platform, campaign_id): total
-            for f_id, platform, campaign_id, total in spend
-            if f_id == funnel_id
-        }
-        campaigns = [
-            CampaignReach(
-                platform=key[0],
-                campaign_id=key[1],
-                campaign_name=None,
-                currency=None,
-                spend=float(campaign_spend[key]) if campaign_spend.get(key) is not None else None,
-                reached=orders,
-            )
-            for key, orders in sorted(
-                campaign_reach.items(), key=lambda kv: (-kv[1].get(1, 0), str(kv[0]))
-            )
-        ]
-        points = [
-            TrendPoint(
-                day=day,
-                overall_conversion_rate=(last / first) if first else None,
-                is_final=bool(final),
-            )
-            for f_id, day, last, first, final in trend
-            if f_id == funnel_id
-        ]
-        funnels.append(
-            FunnelSummary(funnel_id, stages, campaigns, points, funnel_version=versions[funnel_id])
-        )
-    return funnels
-
-
-def _campaign_performance(con: duckdb.DuckDBPyConnection) -> list[CampaignPerformance]:
-    rows = con.execute(
-        f"""SELECT platform, campaign_id, arg_max(campaign_name, report_date),
-               arg_max(currency, report_date), coalesce(sum(impressions), 0),
-               coalesce(sum(clicks), 0), sum(spend), coalesce(sum(journeys), 0),
-               coalesce(sum(conversions), 0), sum(platform_conversions),
-               coalesce(sum(first_party_conversions), 0)
-        FROM {CAMPAIGNS_TABLE} GROUP BY platform, campaign_id
-        ORDER BY sum(spend) DESC NULLS LAST, platform, campaign_id"""
-    ).fetchall()
-    return [
-        CampaignPerformance(
-            platform=r[0],
-            campaign_id=r[1],
-            campaign_name=r[2],
-            currency=r[3],
-            impressions=int(r[4]),
-            clicks=int(r[5]),
-            spend=float(r[6]) if r[6] is not None else None,
-            journeys=int(r[7]),
-            conversions=int(r[8]),
-            platform_conversions=float(r[9]) if r[9] is not None else None,
-            first_party_conversions=int(r[10]),
-        )
-        for r in rows
-    ]
-
-
-def _with_names(funnel: FunnelSummary, names: dict[tuple, CampaignPerformance]) -> FunnelSummary:
-    campaigns = []
-    for c in funnel.campaigns:
-        perf = names.get((c.platform, c.campaign_id))
-        campaigns.append(
-            CampaignReach(
-                platform=c.platform,
-                campaign_id=c.campaign_id,
-                campaign_name=perf.campaign_name if perf else None,
-                currency=perf.currency if perf else None,
-                spend=c.spend,
-                reached=c.reached,
-            )
-        )
-    return replace(funnel, campaigns=campaigns)
+    return {name for (name,) in found}
 
 
 def _num(value: object) -> float | None:
@@ -438,85 +75,273 @@ def _int(value: object) -> int | None:
     return None if value is None else int(value)  # type: ignore[call-overload]
 
 
-def _analysis_rows(
-    con: duckdb.DuckDBPyConnection, table: str, columns: str, order: str, where: str = ""
-) -> dict[str, list[tuple]]:
-    """Rows of an optional per-funnel analysis mart (newest version, every-campaign rollup),
-    keyed by funnel_id; empty when the table is not in the file."""
-    if not _has_table(con, table):
-        return {}
-    con.execute(_current_view(table))
-    rows = con.execute(
-        f"SELECT funnel_id, {columns} FROM temp.current_{table} "
-        f"WHERE campaign_id = ? {where} ORDER BY funnel_id, {order}",
-        [ALL_CAMPAIGNS],
-    ).fetchall()
-    by_funnel: dict[str, list[tuple]] = defaultdict(list)
+def _by_scope(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, Scope], list[dict[str, Any]]]:
+    """Rows grouped by (funnel_id, (platform, campaign_id)), in query order."""
+    grouped: dict[tuple[str, Scope], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_funnel[row[0]].append(row[1:])
-    return by_funnel
+        grouped[(row["funnel_id"], (row["platform"], row["campaign_id"]))].append(row)
+    return grouped
 
 
-def _analysis(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, list]]:
-    """Per funnel: the momentum curve, time-to-convert buckets and flagged findings."""
-    momentum = _analysis_rows(
-        con,
-        MOMENTUM_TABLE,
-        "stage_order, stage_name, journeys_reached, journeys_converted, "
-        "conversion_probability, lift_vs_previous_stage",
-        "stage_order",
+def load_report_data(reporting_db: Path) -> ReportData:
+    """Everything the report shows, over the whole date range in the reporting file."""
+    reporting_db = Path(reporting_db)
+    con = _connect(reporting_db)
+    try:
+        published = _published(con)
+        for table in q.FUNNEL_MARTS:
+            if table in published:
+                con.execute(q.current_view(table))
+        notices = [
+            f"{table} is not published yet: {what}."
+            for table, what in [
+                (q.STAGES, "no funnel to show"),
+                (q.CAMPAIGNS, "no campaign names or ad platform numbers"),
+                (q.JOURNEY_STAGES, "no median times between stages"),
+            ]
+            if table not in published
+        ]
+        if q.STAGES in published:
+            funnels = _funnels(con, published)
+            first, last, open_days = con.execute(q.RANGE_SQL).fetchone() or (None, None, 0)
+        else:
+            funnels, first, last, open_days = [], None, None, 0
+        campaigns = _campaigns(con, published)
+        names: dict[Scope, str | None] = {
+            (c.platform, c.campaign_id): c.campaign_name for c in campaigns
+        }
+        for funnel in funnels:
+            for platform, campaign_id in funnel.views:
+                if campaign_id != q.ALL:
+                    names.setdefault((platform, campaign_id), None)
+        currencies = {c.currency for c in campaigns if c.currency}
+        return ReportData(
+            source=reporting_db,
+            funnels=funnels,
+            campaigns=campaigns,
+            first_day=first,
+            last_day=last,
+            open_cohort_days=int(open_days or 0),
+            notices=notices,
+            comparisons=_comparisons(con) if q.COMPARISON in published else [],
+            recommendations=_recommendations(con) if q.RECOMMENDATIONS in published else [],
+            currency=currencies.pop() if len(currencies) == 1 else None,
+            campaign_names=dict(sorted(names.items())),
+        )
+    finally:
+        con.close()
+
+
+def _optional(
+    con: duckdb.DuckDBPyConnection, published: set[str], table: str, sql: str
+) -> dict[tuple[str, Scope], list[dict[str, Any]]]:
+    return _by_scope(q.rows(con, sql)) if table in published else {}
+
+
+def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[FunnelReport]:
+    stages = _by_scope(q.rows(con, q.STAGES_SQL))
+    headlines = {
+        (r["funnel_id"], (r["platform"], r["campaign_id"])): r for r in q.rows(con, q.HEADLINE_SQL)
+    }
+    medians = {
+        (r["funnel_id"], (r["platform"], r["campaign_id"]), r["stage_order"]): _num(
+            r["median_seconds_to_next_stage"]
+        )
+        for r in (q.rows(con, q.MEDIANS_SQL) if q.JOURNEY_STAGES in published else [])
+    }
+    daily = _optional(con, published, q.TRENDS, q.trend_sql("day"))
+    weekly = _optional(con, published, q.TRENDS, q.trend_sql("week"))
+    momentum = _optional(con, published, q.MOMENTUM, q.MOMENTUM_SQL)
+    buckets = _optional(con, published, q.TIME_TO_CONVERT, q.TIME_TO_CONVERT_SQL)
+    intent = _optional(con, published, q.INTENT, q.INTENT_SQL)
+    findings = _optional(con, published, q.DIAGNOSTICS, q.DIAGNOSTICS_SQL)
+    versions = dict(
+        con.execute(
+            f"SELECT funnel_id, max(funnel_version) FROM temp.current_{q.STAGES} GROUP BY ALL"
+        ).fetchall()
     )
-    buckets = _analysis_rows(
-        con,
-        TIME_TO_CONVERT_TABLE,
-        "bucket_order, bucket_label, lower_seconds, upper_seconds, conversions, "
-        "share_of_conversions, cumulative_share",
-        "bucket_order",
+
+    views: dict[str, dict[Scope, FunnelView]] = defaultdict(dict)
+    # EVERY sorts first: '(all)' comes before any platform or campaign id in ASCII.
+    for key in sorted(stages):
+        funnel_id, scope = key
+        head = headlines[key]
+        views[funnel_id][scope] = FunnelView(
+            scope=scope,
+            headline=Headline(
+                entries=int(head["entries"]),
+                conversions=int(head["conversions"]),
+                conversion_rate=_num(head["conversion_rate"]),
+                spend=_num(head["spend"]),
+                cost_per_conversion=_num(head["cost_per_conversion"]),
+            ),
+            stages=[
+                StageSummary(
+                    stage_order=int(r["stage_order"]),
+                    stage_name=str(r["stage_name"]),
+                    journeys_reached=int(r["journeys_reached"] or 0),
+                    step_conversion_rate=_num(r["step_conversion_rate"]),
+                    overall_conversion_rate=_num(r["overall_conversion_rate"]),
+                    dropoff_count=int(r["dropoff_count"] or 0),
+                    median_seconds_to_next_stage=medians.get((*key, r["stage_order"])),
+                )
+                for r in stages[key]
+            ],
+            daily=[_day(r) for r in daily.get(key, [])],
+            weekly=[_week(r) for r in weekly.get(key, [])],
+            momentum=[_momentum(r) for r in momentum.get(key, [])],
+            time_to_convert=[_bucket(r) for r in buckets.get(key, [])],
+            segments=_segments(intent.get(key, [])),
+            findings=[
+                Finding(str(r["finding"]), _int(r["stage_order"]), r["stage_name"], r["evidence"])
+                for r in findings.get(key, [])
+            ],
+        )
+    return [
+        limit_campaign_views(FunnelReport(funnel_id, versions.get(funnel_id), by_scope))
+        for funnel_id, by_scope in sorted(views.items())
+        if EVERY in by_scope
+    ]
+
+
+def limit_campaign_views(funnel: FunnelReport, limit: int = MAX_CAMPAIGN_VIEWS) -> FunnelReport:
+    """Keep the views of every campaign, each platform and the ``limit`` campaigns with the
+    most entries (ties: by platform and campaign id)."""
+    campaigns = sorted(
+        (scope for scope in funnel.views if scope[1] != q.ALL),
+        key=lambda scope: (-funnel.views[scope].headline.entries, scope),
     )
-    findings = _analysis_rows(
-        con,
-        DIAGNOSTICS_TABLE,
-        "finding, stage_order, stage_name, next_stage_name, metric_name, metric_value, "
-        "threshold, journeys, evidence",
-        "stage_order NULLS FIRST, finding",
-        "AND is_flagged",
+    undrawn = {scope: funnel.views[scope].headline.entries for scope in campaigns[limit:]}
+    if not undrawn:
+        return funnel
+    kept = {scope: view for scope, view in funnel.views.items() if scope not in undrawn}
+    return FunnelReport(funnel.funnel_id, funnel.funnel_version, kept, undrawn)
+
+
+def _day(r: dict[str, Any]) -> DayPoint:
+    return DayPoint(
+        day=r["cohort_start"],
+        journeys_started=int(r["journeys_started"]),
+        journeys_converted=int(r["journeys_converted"]),
+        conversion_rate=_num(r["conversion_rate"]),
+        is_final=bool(r["is_final"]),
     )
-    result: dict[str, dict[str, list]] = defaultdict(dict)
-    for funnel_id, rows in momentum.items():
-        result[funnel_id]["momentum"] = [
-            MomentumPoint(int(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), _num(r[4]),
-                          _num(r[5]))
-            for r in rows
-        ]  # fmt: skip
-    for funnel_id, rows in buckets.items():
-        result[funnel_id]["time_to_convert"] = [
-            TimeBucket(int(r[0]), str(r[1]), _int(r[2]), _int(r[3]), int(r[4] or 0), _num(r[5]),
-                       _num(r[6]))
-            for r in rows
-        ]  # fmt: skip
-    for funnel_id, rows in findings.items():
-        result[funnel_id]["findings"] = [
-            Finding(str(r[0]), _int(r[1]), r[2], r[3], r[4], _num(r[5]), _num(r[6]), _int(r[7]),
-                    r[8])
-            for r in rows
-        ]  # fmt: skip
-    return result
+
+
+def _week(r: dict[str, Any]) -> WeekPoint:
+    return WeekPoint(
+        week_start=r["cohort_start"],
+        iso_year=int(r["iso_year"]),
+        iso_week=int(r["iso_week"]),
+        journeys_started=int(r["journeys_started"]),
+        journeys_converted=int(r["journeys_converted"]),
+        conversion_rate=_num(r["conversion_rate"]),
+        is_final=bool(r["is_final"]),
+    )
+
+
+def _momentum(r: dict[str, Any]) -> MomentumPoint:
+    return MomentumPoint(
+        stage_order=int(r["stage_order"]),
+        stage_name=str(r["stage_name"]),
+        journeys_reached=int(r["journeys_reached"] or 0),
+        journeys_converted=int(r["journeys_converted"] or 0),
+        conversion_probability=_num(r["conversion_probability"]),
+        lift_vs_previous_stage=_num(r["lift_vs_previous_stage"]),
+    )
+
+
+def _bucket(r: dict[str, Any]) -> TimeBucket:
+    return TimeBucket(
+        bucket_order=int(r["bucket_order"]),
+        bucket_label=str(r["bucket_label"]),
+        conversions=int(r["conversions"] or 0),
+        share_of_conversions=_num(r["share_of_conversions"]),
+        cumulative_share=_num(r["cumulative_share"]),
+    )
+
+
+def _segments(rows: list[dict[str, Any]]) -> list[SegmentSummary]:
+    by_segment: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_segment[row["intent_segment"]].append(row)
+    return [
+        SegmentSummary(
+            intent_segment=segment,
+            reached=tuple(int(r["journeys_reached"] or 0) for r in stage_rows),
+            overall_conversion_rate=_num(stage_rows[-1]["overall_conversion_rate"]),
+        )
+        for segment, stage_rows in by_segment.items()
+    ]
+
+
+def _campaigns(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[CampaignRow]:
+    """One row per campaign with ad numbers or journeys, biggest spend first."""
+    performance = {
+        (r["platform"], r["campaign_id"]): r
+        for r in (q.rows(con, q.CAMPAIGNS_SQL) if q.CAMPAIGNS in published else [])
+    }
+    funnels: dict[Scope, list[CampaignFunnel]] = defaultdict(list)
+    if q.STAGES in published:
+        for r in q.rows(con, q.CAMPAIGN_FUNNELS_SQL):
+            funnels[(r["platform"], r["campaign_id"])].append(
+                CampaignFunnel(
+                    funnel_id=str(r["funnel_id"]),
+                    journeys=int(r["journeys"] or 0),
+                    conversions=int(r["conversions"] or 0),
+                    conversion_rate=_num(r["conversion_rate"]),
+                    cost_per_conversion=_num(r["cost_per_conversion"]),
+                )
+            )
+    rows = []
+    for key in performance.keys() | funnels.keys():
+        perf = performance.get(key, {})
+        rows.append(
+            CampaignRow(
+                platform=key[0],
+                campaign_id=key[1],
+                campaign_name=perf.get("campaign_name"),
+                currency=perf.get("currency"),
+                impressions=_int(perf.get("impressions")),
+                clicks=_int(perf.get("clicks")),
+                ctr=_num(perf.get("ctr")),
+                spend=_num(perf.get("spend")),
+                cpc=_num(perf.get("cpc")),
+                platform_conversions=_num(perf.get("platform_conversions")),
+                funnels=funnels.get(key, []),
+            )
+        )
+    return sorted(rows, key=lambda c: (-(c.spend or 0.0), c.platform, c.campaign_id))
+
+
+def _recommendations(con: duckdb.DuckDBPyConnection) -> list[Recommendation]:
+    return [
+        Recommendation(
+            scope=str(r["scope"]),
+            priority=int(r["priority"]),
+            funnel_id=str(r["funnel_id"]),
+            platform=str(r["platform"]),
+            campaign_id=str(r["campaign_id"]),
+            recommendation=str(r["recommendation"]),
+            stage_name=r["stage_name"],
+            action=str(r["action"]),
+            journeys_at_stake=int(r["journeys_at_stake"]),
+            entries=int(r["entries"]),
+            share_at_stake=_num(r["share_at_stake"]),
+            spend_at_stake=_num(r["spend_at_stake"]),
+            evidence=str(r["evidence"]),
+            is_final=bool(r["is_final"]),
+        )
+        for r in q.rows(con, q.RECOMMENDATIONS_SQL)
+    ]
 
 
 def _comparisons(con: duckdb.DuckDBPyConnection) -> list[SequenceComparison]:
     """The all-cohort comparison of each (micro, direct) pair, newest definitions of both."""
-    rows = con.execute(
-        f"""SELECT * FROM reporting.main.{COMPARISON_TABLE} WHERE cohort_grain = 'all'
-        QUALIFY row_number() OVER (PARTITION BY micro_funnel_id, direct_funnel_id
-            ORDER BY micro_funnel_version DESC, direct_funnel_version DESC) = 1
-        ORDER BY micro_funnel_id, direct_funnel_id"""
-    )
-    names = [d[0] for d in rows.description]
     result = []
-    for values in rows.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in q.rows(con, q.COMPARISON_SQL):
 
-        def side(prefix: str, row: dict = row) -> ComparisonSide:
+        def side(prefix: str, row: dict[str, Any] = row) -> ComparisonSide:
             return ComparisonSide(
                 funnel_id=str(row[f"{prefix}_funnel_id"]),
                 funnel_version=_int(row[f"{prefix}_funnel_version"]),

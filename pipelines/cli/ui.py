@@ -1,0 +1,65 @@
+"""`microfunnel ui`: the Dagster UI (`dg dev`) that stops completely when it is stopped.
+
+`dg dev` starts a webserver, a daemon and code servers. It runs in a session of its own, so that
+however this command ends (Ctrl-C, SIGTERM from a service manager, a closed terminal), the whole
+group is asked to stop, then made to; and the kernel signals it if this process is killed
+outright, so nothing is left listening on the port.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.lib.processes import die_with_parent, stop_process_group
+from pipelines.lib.settings import REPO_ROOT
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop(signum)
+
+
+def _child_setup() -> None:
+    """In the child before exec: default signal handling (a shell's `&` starts programs with
+    SIGINT ignored, and Dagster hands SIGTERM to SIGINT's handler), and die with this process."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    die_with_parent(signal.SIGINT)
+
+
+def serve_ui(port: int, host: str = "127.0.0.1") -> int:
+    """Run the UI until it exits or this process is asked to stop; return its exit code."""
+    dg = str(Path(sys.executable).with_name("dg"))
+    command = [
+        dg,
+        "dev",
+        "--workspace",
+        str(REPO_ROOT / "workspace.yaml"),
+        "--port",
+        str(port),
+        "--host",
+        host,
+    ]
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in _STOP_SIGNALS}
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        start_new_session=True,  # our signals reach it through stop_process_group only
+        preexec_fn=_child_setup,
+    )
+    try:
+        return process.wait()
+    except _Stop:
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        stop_process_group(process)
