@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY
 from tests.cli_runner import run_cli
+from tests.conftest import SESSION_KEY
 
 pytestmark = pytest.mark.slow
-
-KEY = "k" * 40
 
 
 def _cli(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -30,7 +30,7 @@ def test_quiet_run_output_has_no_dbt_lines_or_colour_codes_and_stays_short(tmp_p
     assert landing.is_dir()
     result = _cli(
         tmp_path, "run", "--start", "2024-03-01", "--end", "2024-03-01",
-        MICROFUNNEL_PSEUDONYMIZATION_KEY=KEY, MICROFUNNEL_START_DATE="2024-03-01",
+        MICROFUNNEL_START_DATE="2024-03-01", **{ENV_PSEUDONYMIZATION_KEY: SESSION_KEY},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
