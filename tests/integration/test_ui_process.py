@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.lib.dagster_home import write_instance_config
+from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY
 from tests.conftest import SESSION_KEY
 
 pytestmark = pytest.mark.slow
@@ -69,9 +70,9 @@ def _start_ui(tmp_path: Path) -> tuple[subprocess.Popen, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROFUNNEL_")}
     env.update(
         MICROFUNNEL_HOME=str(tmp_path),
-        MICROFUNNEL_PSEUDONYMIZATION_KEY=SESSION_KEY,
         DAGSTER_HOME=str(tmp_path / "dagster_home"),
     )
+    env[ENV_PSEUDONYMIZATION_KEY] = SESSION_KEY
     write_instance_config(tmp_path / "dagster_home")
     process = subprocess.Popen(
         [str(BIN / "microfunnel"), "ui", "--port", str(port)],
