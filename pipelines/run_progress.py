@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 INGEST, TRANSFORM, PUBLISH = "ingest", "transform", "publish"
 PHASES = (INGEST, TRANSFORM, PUBLISH)
@@ -166,7 +167,7 @@ class RunWatcher:
                 phase.finished_at = now
             if kind == dg.DagsterEventType.STEP_FAILURE:
                 error = event.step_failure_data.error
-                message = _first_line(error.message if error else entry.user_message)
+                message = _first_line(_user_error(error).message if error else entry.user_message)
                 self.progress.failures.append(
                     StepFailure(event.step_key or "?", phase.name, message)
                 )
@@ -196,6 +197,13 @@ class RunWatcher:
             entry = metadata.get(name)
             if entry is not None and isinstance(entry.value, int):
                 setattr(phase, name, getattr(phase, name) + entry.value)
+
+
+def _user_error(error: SerializableErrorInfo) -> SerializableErrorInfo:
+    """The error the asset raised, not Dagster's "Error occurred while executing op" wrapper."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error
 
 
 def _first_line(text: str) -> str:

@@ -462,7 +462,7 @@ def test_two_runs_started_at_once_are_serialized_and_both_succeed(wh: Warehouse)
     runs = [wh.runs["together_0"], wh.runs["together_1"]]
     for run in runs:
         assert run.returncode == 0, run.stderr[-4000:]
-    assert any("waiting for another microfunnel run" in run.stderr for run in runs)
+    assert any("waiting for another microfunnel run" in run.stdout for run in runs)
     # Both DuckDB files open; the marts equal what a single run produced.
     with duckdb.connect(str(wh.warehouse / "microfunnel.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from fct_funnel_journeys").fetchone()[0] > 0
