@@ -1,6 +1,6 @@
 """Helpers the analysis-mart tests share: the marts' grains, a nightly run on generated exports
 and reading back what it built, and the row-by-row comparison with the Python references
-(pipelines/lib/mart_reference.py, pipelines/lib/comparison_reference.py)."""
+(tests/reference/analysis_marts.py, tests/reference/comparison_marts.py)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.lib import funnel_reference
 from pipelines.lib.funnels.model import Funnel
 from pipelines.lib.generator import generate_exports
 from pipelines.lib.settings import Settings
+from tests.reference import funnel as funnel_reference
 
 PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
 
-# One row per grain: the marts of pipelines/lib/mart_reference.py.
+# One row per grain: the marts of tests/reference/analysis_marts.py.
 ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {
     "agg_funnel_trends": (
         "funnel_id",

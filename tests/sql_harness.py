@@ -13,7 +13,7 @@ Inputs are keyed by model name (`int_events_enriched`) or by source (`lake.event
     harness.run({"int_events_enriched": table, ...}, ["fct_funnel_journeys"], funnels=fs)
 
 `journey_inputs(events, ...)` builds the inputs of the journey models from the same event dicts
-the Python reference (`pipelines.lib.funnel_reference`) consumes.
+the Python reference (`tests.reference.funnel`) consumes.
 """
 
 from __future__ import annotations

@@ -78,7 +78,6 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.lib.funnel_reference import compute_journeys
 from tests.crosscheck.windowfunnel import (
     FUNNEL_ID,
     STAGE_COUNT,
@@ -86,6 +85,7 @@ from tests.crosscheck.windowfunnel import (
     clickhouse_levels,
     funnel_set,
 )
+from tests.reference.funnel import compute_journeys
 from tests.sql_harness import SqlHarness, journey_inputs
 
 pytest.importorskip("chdb", reason="chdb (ClickHouse in-process) is a test dependency")

@@ -1,5 +1,5 @@
 """The analysis marts after the real nightly job on generated exports: published to every target,
-and equal to the Python reference (pipelines/lib/mart_reference.py) row by row.
+and equal to the Python reference (tests/reference/analysis_marts.py) row by row.
 
 One three-day range (Saturday to Monday, so cohorts span two ISO weeks) and a re-run of its last
 day: the table marts are rebuilt whole and republished whole, so the re-run must give the same
@@ -17,7 +17,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.lib import mart_reference as mr
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.settings import Settings
 from pipelines.runner import run_nightly_job
@@ -33,6 +32,7 @@ from tests.journey_fixtures import (
     reference_journeys,
     run_failures,
 )
+from tests.reference import analysis_marts as mr
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """agg_sequence_comparison and agg_funnel_diagnostics after the real nightly job on generated
-exports: equal to the Python reference (pipelines/lib/comparison_reference.py) row by row, and
+exports: equal to the Python reference (tests/reference/comparison_marts.py) row by row, and
 telling a user what the default funnels.yml is meant to show: the generator's micro campaigns
 (micro_commitment) convert better per hook than its big-ask campaigns (direct_ask).
 
@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from pipelines.lib import comparison_reference as ref
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.settings import Settings
 from pipelines.runner import run_nightly_job
@@ -30,6 +29,7 @@ from tests.journey_fixtures import (
     reference_journeys,
     run_failures,
 )
+from tests.reference import comparison_marts as ref
 
 pytestmark = pytest.mark.slow
 

@@ -28,7 +28,6 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipelines.lib import funnel_reference
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.generator import ga4_path, generate_exports
 from pipelines.lib.settings import DEFAULT_FUNNELS_FILE, ENV_FUNNELS_FILE, Settings
@@ -37,6 +36,7 @@ from pipelines.runner import (
     PARTITION_RANGE_START_TAG,
     run_nightly_job,
 )
+from tests.reference import funnel as funnel_reference
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.lib import funnel_reference
 from pipelines.lib.funnels.model import Funnel, FunnelSet
+from tests.reference import funnel as funnel_reference
 
 MAX_STAGES = 8  # var microfunnel__max_stages
 

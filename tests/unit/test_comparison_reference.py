@@ -3,7 +3,7 @@ agg_funnel_recommendations (read from the diagnostics) against hand-computed ran
 
 The SQL runs in a fresh DuckDB through tests/sql_harness.py on a fct_funnel_journeys table
 built from journeys (wide columns, as in docs/funnels.md section 6) and a spend table; the
-reference (`pipelines/lib/comparison_reference.py`) computes the same rows from the same
+reference (`tests/reference/comparison_marts.py`) computes the same rows from the same
 journeys. The statistics are also checked against textbook numbers computed independently.
 """
 
@@ -23,10 +23,10 @@ import jinja2
 import pyarrow as pa
 import pytest
 
-from pipelines.lib import comparison_reference as ref
-from pipelines.lib import funnel_reference
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.funnels.model import Funnel, FunnelSet
+from tests.reference import comparison_marts as ref
+from tests.reference import funnel as funnel_reference
 from tests.sql_harness import SqlHarness, journey_inputs, spend_table
 from tests.sql_harness import sql_harness as sql_harness  # session fixture: the compiled project
 

@@ -13,15 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.lib.funnel_reference import (
+from pipelines.lib.funnels import Funnel, load_funnels, parse_funnels
+from pipelines.lib.settings import DEFAULT_FUNNELS_FILE
+from tests.reference.funnel import (
     Journey,
     aggregate_stages,
     compute_journeys,
     event_matches_stage,
     quantile_cont,
 )
-from pipelines.lib.funnels import Funnel, load_funnels, parse_funnels
-from pipelines.lib.settings import DEFAULT_FUNNELS_FILE
 
 T0 = datetime(2024, 3, 1, 12, 0, 0)
 AS_OF = date(2024, 3, 2)
@@ -522,7 +522,7 @@ def test_window_funnel_stand_in_agrees_with_clickhouse() -> None:
 
 
 def test_intent_is_early_for_a_first_journey_and_grows_with_earlier_depth() -> None:
-    from pipelines.lib.funnel_reference import intent_segment
+    from tests.reference.funnel import intent_segment
 
     assert intent_segment(0, 5) == "early"
     assert intent_segment(2, 5) == "mid"
@@ -930,7 +930,7 @@ def test_intent_from_prior_stages_with_declared_thresholds() -> None:
 
 
 def test_intent_helper_with_thresholds() -> None:
-    from pipelines.lib.funnel_reference import intent_segment
+    from tests.reference.funnel import intent_segment
 
     assert intent_segment(2, 5, mid_from_stage=3, late_from_stage=5) == "early"
     assert intent_segment(3, 5, mid_from_stage=3, late_from_stage=5) == "mid"

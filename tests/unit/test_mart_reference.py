@@ -14,11 +14,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from pipelines.lib import mart_reference as mr
-from pipelines.lib.funnel_reference import Journey
 from pipelines.lib.funnels.loader import parse_funnels
 from pipelines.lib.funnels.model import FunnelSet
 from tests.journey_fixtures import ANALYSIS_MART_GRAIN
+from tests.reference import analysis_marts as mr
+from tests.reference.funnel import Journey
 from tests.sql_harness import SqlHarness, sql_harness  # noqa: F401 (session fixture)
 
 MAX_STAGES = 8  # dbt var microfunnel__max_stages

@@ -1,6 +1,6 @@
 """Pure-Python reference of the analysis marts (docs/funnels.md section 6), the test oracle.
 
-Computed from journeys (`funnel_reference.Journey`, or anything with the attributes of
+Computed from journeys (`tests.reference.funnel.Journey`, or anything with the attributes of
 `JourneyLike`) and the funnel definitions, with plain loops, written to be read. The dbt models
 `agg_funnel_trends`, `agg_time_to_convert`, `agg_momentum_curve` and `agg_intent_segments` must
 give the same rows.
@@ -47,10 +47,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from pipelines.lib import journey_groups
-from pipelines.lib.funnel_reference import quantile_cont
 from pipelines.lib.funnels.model import Funnel
-from pipelines.lib.journey_groups import group_key, scopes
+from tests.reference import journey_groups
+from tests.reference.funnel import quantile_cont
+from tests.reference.journey_groups import group_key, scopes
 
 # (bucket_order, bucket_label, lower_seconds inclusive, upper_seconds exclusive or None).
 BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
@@ -67,7 +67,7 @@ BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
 
 
 class JourneyLike(journey_groups.JourneyLike, Protocol):
-    """The journey attributes these marts read (a subset of `funnel_reference.Journey`)."""
+    """The journey attributes these marts read (a subset of `tests.reference.funnel.Journey`)."""
 
     @property
     def seconds_to_convert(self) -> float | None: ...

@@ -1,6 +1,6 @@
 """Pure-Python reference of agg_sequence_comparison and agg_funnel_diagnostics, the test oracle.
 
-Computed from journeys (`funnel_reference.Journey`, or anything with the attributes of
+Computed from journeys (`tests.reference.funnel.Journey`, or anything with the attributes of
 `JourneyLike`), the funnel definitions and the ad spend per (platform, campaign_id, day), with
 plain loops, written to be read. The dbt models must give the same rows; their yml
 (`dbt_project/models/marts/_marts_comparison.yml`) documents the rules and wordings below.
@@ -49,10 +49,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from pipelines.lib import journey_groups
-from pipelines.lib.funnel_reference import quantile_cont
 from pipelines.lib.funnels.model import Funnel
-from pipelines.lib.journey_groups import ALL, scopes
+from tests.reference import journey_groups
+from tests.reference.funnel import quantile_cont
+from tests.reference.journey_groups import ALL, scopes
 
 Z_95 = 1.959963984540054  # the standard normal's 0.975 quantile
 FINDINGS = (
@@ -65,7 +65,7 @@ FINDINGS = (
 
 
 class JourneyLike(journey_groups.JourneyLike, Protocol):
-    """The journey attributes these marts read (a subset of `funnel_reference.Journey`)."""
+    """The journey attributes these marts read (a subset of `tests.reference.funnel.Journey`)."""
 
     @property
     def seconds_to_next(self) -> tuple[float | None, ...]: ...

@@ -1,5 +1,5 @@
-"""Journey grouping shared by the Python references of the analysis marts (mart_reference,
-comparison_reference), as the dbt models share int_funnel_journeys_counted: organic journeys
+"""Journey grouping shared by the Python references of the analysis marts (analysis_marts,
+comparison_marts), as the dbt models share int_funnel_journeys_counted: organic journeys
 are grouped under named placeholders, and '(all)' keys the rollup over every campaign."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ ALL = "(all)"
 
 
 class JourneyLike(Protocol):
-    """The journey attributes every analysis mart reads (a subset of `funnel_reference.Journey`);
-    each reference extends it with the ones its marts add."""
+    """The journey attributes every analysis mart reads (a subset of
+    `tests.reference.funnel.Journey`); each reference extends it with the ones its marts add."""
 
     @property
     def funnel_id(self) -> str: ...
