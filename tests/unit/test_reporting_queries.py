@@ -12,27 +12,30 @@ def build_reporting(path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(
             "CREATE TABLE agg_funnel_stages_daily (funnel_id VARCHAR, funnel_version INTEGER, "
-            "cohort_date DATE, stage_order INTEGER, stage_name VARCHAR, journeys_reached BIGINT, "
-            "journeys_advanced BIGINT, dropoff_count BIGINT)"
+            "cohort_date DATE, platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, "
+            "stage_name VARCHAR, journeys_reached BIGINT, journeys_advanced BIGINT, "
+            "dropoff_count BIGINT)"
         )
         # Version 2: stage 2 is optional; 40 of 100 hooks do it, 70 reach stage 3.
         con.execute(
             "INSERT INTO agg_funnel_stages_daily VALUES "
-            "('f', 2, '2024-03-01', 1, 'hook', 100, 70, 30), "
-            "('f', 2, '2024-03-01', 2, 'quiz', 40, 38, 2), "
-            "('f', 2, '2024-03-01', 3, 'buy', 70, NULL, NULL), "
+            "('f', 2, '2024-03-01', 'meta', 'c1', 1, 'hook', 60, 40, 20), "
+            "('f', 2, '2024-03-01', 'organic', '(none)', 1, 'hook', 40, 30, 10), "
+            "('f', 2, '2024-03-01', 'meta', 'c1', 2, 'quiz', 40, 38, 2), "
+            "('f', 2, '2024-03-01', 'meta', 'c1', 3, 'buy', 70, NULL, NULL), "
             # Version 1 of the same funnel: reported apart, never summed with version 2.
-            "('f', 1, '2024-02-01', 1, 'hook', 10, 1, 9), "
-            "('f', 1, '2024-02-01', 2, 'buy', 1, NULL, NULL)"
+            "('f', 1, '2024-02-01', 'meta', 'c1', 1, 'hook', 10, 1, 9), "
+            "('f', 1, '2024-02-01', 'meta', 'c1', 2, 'buy', 1, NULL, NULL)"
         )
         con.execute(
             "CREATE TABLE fct_funnel_journey_stages (funnel_id VARCHAR, funnel_version INTEGER, "
-            "stage_order INTEGER, seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)"
+            "platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, "
+            "seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)"
         )
         con.execute(
             "INSERT INTO fct_funnel_journey_stages VALUES "
-            "('f', 2, 1, 10, false), ('f', 2, 1, 30, false), ('f', 2, 1, 9999, true), "
-            "('f', 2, 1, NULL, false)"
+            "('f', 2, 'meta', 'c1', 1, 10, false), ('f', 2, NULL, NULL, 1, 30, false), "
+            "('f', 2, 'meta', 'c1', 1, 9999, true), ('f', 2, 'meta', 'c1', 1, NULL, false)"
         )
         con.execute(
             "CREATE TABLE agg_sequence_comparison (micro_funnel_id VARCHAR, "

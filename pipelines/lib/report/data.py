@@ -43,26 +43,6 @@ from pipelines.lib.report.model import (
 MAX_CAMPAIGN_VIEWS = 40
 
 
-def _connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
-    """A private instance with the file ATTACHed read-only: always the current file version,
-    never a stale instance cached by this process."""
-    if not reporting_db.is_file():
-        raise FileNotFoundError(f"reporting database {reporting_db} does not exist")
-    con = duckdb.connect(":memory:")
-    path = str(reporting_db).replace("'", "''")
-    con.execute(f"ATTACH '{path}' AS reporting (READ_ONLY)")
-    con.execute("USE reporting")
-    return con
-
-
-def _published(con: duckdb.DuckDBPyConnection) -> set[str]:
-    found = con.execute(
-        "SELECT table_name FROM duckdb_tables() "
-        "WHERE database_name = 'reporting' AND schema_name = 'main'"
-    ).fetchall()
-    return {name for (name,) in found}
-
-
 def _num(value: object) -> float | None:
     """A float, with SQL NULL and NaN both as None."""
     if value is None:
@@ -86,9 +66,9 @@ def _by_scope(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, Scope], list[di
 def load_report_data(reporting_db: Path) -> ReportData:
     """Everything the report shows, over the whole date range in the reporting file."""
     reporting_db = Path(reporting_db)
-    con = _connect(reporting_db)
+    con = q.connect(reporting_db)
     try:
-        published = _published(con)
+        published = q.published_tables(con)
         for table in q.FUNNEL_MARTS:
             if table in published:
                 con.execute(q.current_view(table))

@@ -1,4 +1,5 @@
-"""The SQL that reads the report's numbers from the published marts.
+"""The SQL that reads the report's numbers from the published marts (the CLI's stage table is
+the report's every-campaign stage totals, so both print the same figures).
 
 Every number is a mart column, a sum of mart counts over the date range, or a rate of such
 sums; all of it is computed here, in DuckDB. Each funnel shows its newest definition only
@@ -15,6 +16,7 @@ from summed counts with the mart's own rule.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -58,28 +60,55 @@ def current_view(table: str) -> str:
     )"""
 
 
-STAGES_SQL = f"""
+def stage_totals_sql(stages: str) -> str:
+    """Stage counts of ``stages`` (agg_funnel_stages_daily or a view of it) summed over its cohort
+    dates, per funnel version and scope, with the rates of those sums. The report reads the
+    newest version's view; the CLI the whole mart, every version apart."""
+    return f"""
     WITH totals AS (
         SELECT
-            funnel_id, {SCOPE_COLUMNS}, stage_order,
+            funnel_id, {SCOPE_COLUMNS}, funnel_version, stage_order,
             arg_max(stage_name, cohort_date) AS stage_name,
             CAST(sum(journeys_reached) AS BIGINT) AS journeys_reached,
             CAST(sum(journeys_advanced) AS BIGINT) AS journeys_advanced,
             CAST(sum(dropoff_count) AS BIGINT) AS dropoff_count
-        FROM temp.current_{STAGES}
-        GROUP BY {scope_sets("stage_order")}
+        FROM {stages}
+        GROUP BY {scope_sets("funnel_version", "stage_order")}
     )
     SELECT
-        funnel_id, platform, campaign_id, stage_order, stage_name, journeys_reached,
+        funnel_id, funnel_version, platform, campaign_id, stage_order, stage_name,
+        journeys_reached,
         -- journeys_advanced, not the next stage's reach: right with skipped optional stages.
-        CASE WHEN stage_order < max(stage_order) OVER (PARTITION BY funnel_id)
+        CASE WHEN stage_order < max(stage_order) OVER (PARTITION BY funnel_id, funnel_version)
             THEN journeys_advanced / nullif(journeys_reached, 0) END AS step_conversion_rate,
         journeys_reached / nullif(first_value(journeys_reached) OVER w, 0)
             AS overall_conversion_rate,
-        coalesce(dropoff_count, 0) AS dropoff_count
+        dropoff_count
     FROM totals
-    WINDOW w AS (PARTITION BY funnel_id, platform, campaign_id ORDER BY stage_order)
-    ORDER BY funnel_id, platform, campaign_id, stage_order"""
+    WINDOW w AS (
+        PARTITION BY funnel_id, funnel_version, platform, campaign_id ORDER BY stage_order)
+    ORDER BY funnel_id, funnel_version, platform, campaign_id, stage_order"""
+
+
+def medians_sql(stages: str) -> str:
+    """Exact medians of the seconds to the next stage over the range, per funnel version and
+    scope, from the journeys of the versions in ``stages`` (the same figure as the marts')."""
+    return f"""
+    WITH journey_stages AS (
+        SELECT funnel_id, funnel_version, coalesce(platform, 'organic') AS platform,
+            coalesce(campaign_id, '(none)') AS campaign_id, stage_order, seconds_to_next_stage
+        FROM reporting.main.{JOURNEY_STAGES}
+        WHERE NOT is_excluded AND seconds_to_next_stage IS NOT NULL
+            AND (funnel_id, funnel_version) IN (
+                SELECT DISTINCT (funnel_id, funnel_version) FROM {stages})
+    )
+    SELECT funnel_id, {SCOPE_COLUMNS}, funnel_version, stage_order,
+        quantile_cont(seconds_to_next_stage, 0.5) AS median_seconds_to_next_stage
+    FROM journey_stages
+    GROUP BY {scope_sets("funnel_version", "stage_order")}"""
+
+
+STAGES_SQL = stage_totals_sql(f"temp.current_{STAGES}")
 
 # Spend repeats on every stage row of a campaign and day: counted once per day.
 HEADLINE_SQL = f"""
@@ -104,20 +133,16 @@ HEADLINE_SQL = f"""
         spend / nullif(conversions, 0) AS cost_per_conversion
     FROM totals"""
 
-# Exact medians over the range, from the journeys (the same figure as the marts').
-MEDIANS_SQL = f"""
-    WITH journey_stages AS (
-        SELECT funnel_id, funnel_version, coalesce(platform, 'organic') AS platform,
-            coalesce(campaign_id, '(none)') AS campaign_id, stage_order, seconds_to_next_stage
-        FROM reporting.main.{JOURNEY_STAGES}
-        WHERE NOT is_excluded AND seconds_to_next_stage IS NOT NULL
-            AND (funnel_id, funnel_version) IN (
-                SELECT DISTINCT (funnel_id, funnel_version) FROM temp.current_{STAGES})
-    )
-    SELECT funnel_id, {SCOPE_COLUMNS}, stage_order,
-        quantile_cont(seconds_to_next_stage, 0.5) AS median_seconds_to_next_stage
-    FROM journey_stages
-    GROUP BY {scope_sets("stage_order")}"""
+MEDIANS_SQL = medians_sql(f"temp.current_{STAGES}")
+
+# The CLI's table: every funnel version over every cohort and campaign, with its medians.
+ALL_CAMPAIGN_STAGES_SQL = f"""
+    SELECT stages.*, medians.median_seconds_to_next_stage
+    FROM ({stage_totals_sql(f"reporting.main.{STAGES}")}) AS stages
+    LEFT JOIN ({medians_sql(f"reporting.main.{STAGES}")}) AS medians
+        USING (funnel_id, funnel_version, platform, campaign_id, stage_order)
+    WHERE platform = '{ALL}' AND campaign_id = '{ALL}'
+    ORDER BY funnel_id, funnel_version, stage_order"""
 
 
 def trend_sql(grain: str) -> str:
@@ -270,6 +295,27 @@ RANGE_SQL = f"""
     SELECT min(cohort_date), max(cohort_date),
         count(DISTINCT cohort_date) FILTER (WHERE NOT is_final)
     FROM temp.current_{STAGES}"""
+
+
+def connect(reporting_db: Path) -> duckdb.DuckDBPyConnection:
+    """A private instance with the file ATTACHed read-only as ``reporting``: always the current
+    file version, never a stale instance cached by this process."""
+    if not reporting_db.is_file():
+        raise FileNotFoundError(f"reporting database {reporting_db} does not exist")
+    con = duckdb.connect(":memory:")
+    path = str(reporting_db).replace("'", "''")
+    con.execute(f"ATTACH '{path}' AS reporting (READ_ONLY)")
+    con.execute("USE reporting")
+    return con
+
+
+def published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the attached reporting file."""
+    found = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = 'reporting' AND schema_name = 'main'"
+    ).fetchall()
+    return {name for (name,) in found}
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
