@@ -218,6 +218,14 @@ def test_intent_segments_are_summed_per_scope(full: Path, page: str) -> None:
     assert "By intent segment" in _section(page, "funnel-micro_commitment")
 
 
+def test_time_to_convert_total_comes_from_the_query(full: Path, page: str) -> None:
+    micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
+    # 2 x 6 conversions from c1 and 2 x 2 from c3, summed in SQL (the report adds no counts).
+    assert {b.scope_conversions for b in micro.views[EVERY].time_to_convert} == {16}
+    assert {b.scope_conversions for b in micro.views[META].time_to_convert} == {4}
+    assert "16 conversions; half of them" in _section(page, "funnel-micro_commitment")
+
+
 def test_medians_are_exact_over_the_journeys_of_the_newest_version(full: Path) -> None:
     micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
     # 10 s and 30 s per campaign; the excluded journey and the older version are left out.

@@ -238,6 +238,7 @@ def _bucket(r: dict[str, Any]) -> TimeBucket:
         conversions=int(r["conversions"] or 0),
         share_of_conversions=_num(r["share_of_conversions"]),
         cumulative_share=_num(r["cumulative_share"]),
+        scope_conversions=int(r["scope_conversions"] or 0),
     )
 
 

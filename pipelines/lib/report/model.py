@@ -78,6 +78,7 @@ class TimeBucket:
     conversions: int
     share_of_conversions: float | None
     cumulative_share: float | None
+    scope_conversions: int  # every bucket of the scope: the conversions the shares are of
 
 
 @dataclass(frozen=True)

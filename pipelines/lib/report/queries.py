@@ -211,6 +211,7 @@ TIME_TO_CONVERT_SQL = f"""
         GROUP BY {scope_sets("bucket_order")}
     )
     SELECT funnel_id, platform, campaign_id, bucket_order, bucket_label, conversions,
+        CAST(sum(conversions) OVER scope AS BIGINT) AS scope_conversions,
         conversions / nullif(sum(conversions) OVER scope, 0) AS share_of_conversions,
         sum(conversions) OVER (scope ORDER BY bucket_order) / nullif(sum(conversions) OVER scope, 0)
             AS cumulative_share

@@ -365,7 +365,7 @@ there the probability is 100% by definition.</p></div>"""
 def _time(buckets: list[TimeBucket]) -> str:
     if not buckets:
         return ""
-    total = sum(b.conversions for b in buckets)
+    total = buckets[0].scope_conversions
     half = next(
         (b for b in buckets if b.cumulative_share is not None and b.cumulative_share >= 0.5),
         None,
