@@ -137,8 +137,8 @@ def run_range(start: date, end: date, console: Console, *, verbose: bool = False
 
 
 def print_outputs(settings: Settings, console: Console) -> None:
-    from pipelines.lib.report.text import format_stage_table
-    from pipelines.lib.reporting_queries import comparison_verdicts, stage_totals
+    from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
+    from pipelines.lib.funnel_report.text_formats import format_stage_table
 
     reporting_db = settings.reporting_db_path
     for funnel_id, rows in stage_totals(reporting_db).items():

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.defs.shared import DUCKDB_POOL, OWNERS, MicrofunnelResource, daily_partitions
-from pipelines.lib.report.html import write_report
+from pipelines.lib.funnel_report.page import write_report
 
 
 def build_funnel_report() -> dg.AssetsDefinition:

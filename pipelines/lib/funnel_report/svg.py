@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 
-from pipelines.lib.report.model import (
+from pipelines.lib.funnel_report.model import (
     ComparisonSide,
     DayPoint,
     MomentumPoint,
@@ -20,7 +20,7 @@ from pipelines.lib.report.model import (
     TimeBucket,
     WeekPoint,
 )
-from pipelines.lib.report.text import format_count, format_interval, format_rate
+from pipelines.lib.funnel_report.text_formats import format_count, format_interval, format_rate
 
 BAR_COLOR = "#2f6db5"
 OPEN_COLOR = "#9dbbe0"  # cohorts whose window is still open

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.lib.report import queries as q
+from pipelines.lib.funnel_report import mart_sql as q
 
 VERDICTS_SQL = f"""
     SELECT micro_funnel_id, direct_funnel_id, verdict

@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from pipelines.lib.report.data import load_report_data
-from pipelines.lib.report.interactive import SCRIPT, STYLE
-from pipelines.lib.report.model import ALL, ReportData
-from pipelines.lib.report.sections import (
+from pipelines.lib.funnel_report.model import ALL, ReportData
+from pipelines.lib.funnel_report.page_assets import SCRIPT, STYLE
+from pipelines.lib.funnel_report.read_marts import load_report_data
+from pipelines.lib.funnel_report.sections import (
     campaign_label,
     comparison_section,
     funnel_section,
     performance_section,
     recommendations_section,
 )
-from pipelines.lib.report.text import format_stage_table
+from pipelines.lib.funnel_report.text_formats import format_stage_table
 
 __all__ = ["format_stage_table", "render_report", "write_funnel_report", "write_report"]
 

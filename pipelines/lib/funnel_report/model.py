@@ -1,4 +1,4 @@
-"""What the report shows, as plain values read from the reporting DuckDB (see data.py).
+"""What the report shows, as plain values read from the reporting DuckDB (see read_marts.py).
 
 Numbers come from the marts: counts summed over the date range and the rates derived from those
 sums, both in SQL. A *scope* is what the page's filter selects: every campaign (``EVERY``), one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pipelines.lib.report.model import (
+from pipelines.lib.funnel_report.model import (
     ALL,
     EVERY,
     CampaignRow,
@@ -21,7 +21,7 @@ from pipelines.lib.report.model import (
     TimeBucket,
     WeekPoint,
 )
-from pipelines.lib.report.svg import (
+from pipelines.lib.funnel_report.svg import (
     comparison_chart,
     daily_chart,
     funnel_chart,
@@ -30,7 +30,7 @@ from pipelines.lib.report.svg import (
     time_histogram,
     weekly_chart,
 )
-from pipelines.lib.report.text import (
+from pipelines.lib.funnel_report.text_formats import (
     format_count,
     format_duration,
     format_interval,

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib.reporting_queries import comparison_verdicts, stage_totals
+from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
 
 
 def build_reporting(path: Path) -> Path:

@@ -1,6 +1,6 @@
 """Read the reporting DuckDB file into the values the report draws (model.py).
 
-The numbers are computed by the SQL in queries.py; this module only runs it and groups the rows
+The numbers are computed by the SQL in mart_sql.py; this module only runs it and groups the rows
 per funnel and scope. Every mart but agg_funnel_stages_daily is optional: a file without it (an
 older reporting file) renders without the sections that need it.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.lib.report import queries as q
-from pipelines.lib.report.model import (
+from pipelines.lib.funnel_report import mart_sql as q
+from pipelines.lib.funnel_report.model import (
     EVERY,
     CampaignFunnel,
     CampaignRow,
