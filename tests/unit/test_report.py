@@ -12,10 +12,10 @@ import duckdb
 import pytest
 
 from pipelines.lib.funnel_report import format_stage_table, load_report_data, write_funnel_report
+from pipelines.lib.funnel_report.funnel_section import funnel_section
 from pipelines.lib.funnel_report.model import ALL, EVERY, CampaignFunnel
 from pipelines.lib.funnel_report.page_assets import SCRIPT
 from pipelines.lib.funnel_report.read_marts import limit_campaign_views
-from pipelines.lib.funnel_report.sections import funnel_section
 from tests.report_fixtures import (
     DAYS,
     EVIL,

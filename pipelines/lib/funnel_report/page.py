@@ -13,16 +13,14 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from pipelines.lib.funnel_report.campaign_section import performance_section
+from pipelines.lib.funnel_report.comparison_section import comparison_section
+from pipelines.lib.funnel_report.funnel_section import funnel_section
+from pipelines.lib.funnel_report.html_labels import campaign_label
 from pipelines.lib.funnel_report.model import ALL, ReportData
 from pipelines.lib.funnel_report.page_assets import SCRIPT, STYLE
 from pipelines.lib.funnel_report.read_marts import load_report_data
-from pipelines.lib.funnel_report.sections import (
-    campaign_label,
-    comparison_section,
-    funnel_section,
-    performance_section,
-    recommendations_section,
-)
+from pipelines.lib.funnel_report.recommendations_section import recommendations_section
 from pipelines.lib.funnel_report.text_formats import format_stage_table
 
 __all__ = ["format_stage_table", "render_report", "write_funnel_report", "write_report"]
