@@ -25,18 +25,18 @@ demo: $(STAMP)
 PYTEST_PARALLEL := -n 2 --dist loadscope --durations=15
 
 test: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff check pipelines tests benchmarks harness
 	sh scripts/ensure_chromium.sh || echo "no Chromium: the report's browser tests will skip"
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # The inner loop: unit and property tests at few examples, no end-to-end runs (about 3 minutes).
 test-fast: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff check pipelines tests benchmarks harness
 	MICROFUNNEL_PROPERTY_EXAMPLES=8 $(BIN)/python -m pytest -q -m "not slow" -n 2 tests/unit tests/property
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks
-	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/ruff check pipelines tests benchmarks harness
+	$(BIN)/ruff format --check pipelines tests benchmarks harness
 	# sqlfluff's dbt templater opens the warehouse: give it an empty one of its own.
 	mkdir -p data/lint-warehouse
 	cd dbt_project && MICROFUNNEL_WAREHOUSE_DIR=$(CURDIR)/data/lint-warehouse ../$(BIN)/sqlfluff lint models macros tests

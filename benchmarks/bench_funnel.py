@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/bench_funnel.py [--events N] [--modes ordered,s
      [--repeat R] [--threads T] [--profile] [--keep DIR]
 
 Generates N events (default 1,000,000; about 10 per user) for the cross-check funnel of
-tests/crosscheck/windowfunnel.py (five stages, filters on two) with DuckDB, written once as
+harness/windowfunnel.py (five stages, filters on two) with DuckDB, written once as
 Parquet with the columns of int_events_enriched. Then, per mode:
 
 - ours: the compiled SQL of every model between int_events_enriched and fct_funnel_journeys
@@ -43,14 +43,14 @@ sys.path.insert(0, str(REPO))
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from tests.crosscheck.windowfunnel import (  # noqa: E402
+from harness.dbt_sql import EVENT_SCHEMA, SqlHarness  # noqa: E402
+from harness.windowfunnel import (  # noqa: E402
     FUNNEL_ID,
     STAGE_COUNT,
     WINDOW_SECONDS,
     clickhouse_level_sql,
     funnel_set,
 )
-from tests.sql_harness import EVENT_SCHEMA, SqlHarness  # noqa: E402
 
 EVENTS_MODEL = "int_events_enriched"
 TARGET = "fct_funnel_journeys"

@@ -1,4 +1,5 @@
-"""Shared fixtures: point the pipeline at a temporary home folder for the length of a block."""
+"""Fixtures every test folder shares: the pipeline pointed at a temporary home folder for the
+length of a block, and the dbt project compiled once per session for the in-memory SQL runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.dbt_sql import SqlHarness
 from pipelines.defs.shared import daily_partitions
 from pipelines.lib import settings as mf_settings
 
@@ -65,3 +67,9 @@ def _pipeline_environment(
 def pipeline_environment() -> PipelineEnvironment:
     """`with pipeline_environment(home, start_date) as settings:` configures a pipeline run."""
     return _pipeline_environment
+
+
+@pytest.fixture(scope="session")
+def sql_harness(tmp_path_factory: pytest.TempPathFactory) -> SqlHarness:
+    """The dbt project compiled once per session; `sql_harness.run(...)` builds models in memory."""
+    return SqlHarness.compile(tmp_path_factory.mktemp("sql_harness"))

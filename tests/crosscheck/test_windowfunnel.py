@@ -78,7 +78,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from tests.crosscheck.windowfunnel import (
+from harness.dbt_sql import SqlHarness, journey_inputs
+from harness.windowfunnel import (
     FUNNEL_ID,
     STAGE_COUNT,
     WINDOW_SECONDS,
@@ -86,7 +87,6 @@ from tests.crosscheck.windowfunnel import (
     funnel_set,
 )
 from tests.reference.funnel import compute_journeys
-from tests.sql_harness import SqlHarness, journey_inputs
 
 pytest.importorskip("chdb", reason="chdb (ClickHouse in-process) is a test dependency")
 

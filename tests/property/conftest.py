@@ -1,7 +1,8 @@
 """Property tests of the dbt funnel marts against the Python reference.
 
-`sql_harness` (session-scoped) is the compiled dbt project; `comparison_stats` counts the
-streams, journeys and stage rows compared, printed at the end of the run.
+`sql_harness` (session-scoped, tests/conftest.py) is the compiled dbt project;
+`comparison_stats` counts the streams, journeys and stage rows compared, printed at the end of
+the run.
 """
 
 from __future__ import annotations
@@ -9,10 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
-from tests.sql_harness import sql_harness
-
-__all__ = ["sql_harness"]
 
 STATS: Counter[str] = Counter()
 

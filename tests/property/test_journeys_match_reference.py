@@ -2,7 +2,7 @@
 reference, journey by journey, on thousands of generated user streams per funnel mode.
 
 Each example is one or two random funnels (YAML through the loader) and 40-150 users' events;
-the dbt SQL runs on them in a fresh DuckDB (tests/sql_harness.py) and every interface column
+the dbt SQL runs on them in a fresh DuckDB (harness/dbt_sql.py) and every interface column
 of every journey is compared with `compute_journeys`, every stage row with `aggregate_stages`.
 MICROFUNNEL_PROPERTY_EXAMPLES sets the examples per test (default below; CI time ~1 min per
 test on a loaded 2-core machine).
@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.dbt_sql import SqlHarness, journey_inputs
 from pipelines.lib.funnels.loader import parse_funnels
 from tests.property.compare import (
     INTERFACE_COLUMNS,
@@ -27,7 +28,6 @@ from tests.property.compare import (
     reference_row,
 )
 from tests.property.strategies import BASE_AT, Options, funnel_sets, make_event, streams
-from tests.sql_harness import SqlHarness, journey_inputs
 
 TARGETS = ["fct_funnel_journeys", "agg_funnel_stages_daily"]
 EXAMPLES = int(os.environ.get("MICROFUNNEL_PROPERTY_EXAMPLES", "40"))

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.dbt_sql import SqlHarness, journey_inputs
 from pipelines.lib.funnels.loader import parse_funnels
 from tests.property.compare import Case, fetch_rows
 from tests.property.strategies import Options, funnel_sets, local_date, make_event, streams
@@ -24,7 +25,6 @@ from tests.property.test_journeys_match_reference import (
     TARGETS,
     check_case,
 )
-from tests.sql_harness import SqlHarness, journey_inputs
 
 NEW_YORK = "America/New_York"
 ZONE = ZoneInfo(NEW_YORK)

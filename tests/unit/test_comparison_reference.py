@@ -1,7 +1,7 @@
 """agg_sequence_comparison and agg_funnel_diagnostics: the dbt SQL against the Python reference;
 agg_funnel_recommendations (read from the diagnostics) against hand-computed rankings.
 
-The SQL runs in a fresh DuckDB through tests/sql_harness.py on a fct_funnel_journeys table
+The SQL runs in a fresh DuckDB through harness/dbt_sql.py on a fct_funnel_journeys table
 built from journeys (wide columns, as in docs/funnels.md section 6) and a spend table; the
 reference (`tests/reference/comparison_marts.py`) computes the same rows from the same
 journeys. The statistics are also checked against textbook numbers computed independently.
@@ -23,12 +23,11 @@ import jinja2
 import pyarrow as pa
 import pytest
 
+from harness.dbt_sql import SqlHarness, journey_inputs, spend_table
 from pipelines.lib.funnels import load_funnels
 from pipelines.lib.funnels.model import Funnel, FunnelSet
 from tests.reference import comparison_marts as ref
 from tests.reference import funnel as funnel_reference
-from tests.sql_harness import SqlHarness, journey_inputs, spend_table
-from tests.sql_harness import sql_harness as sql_harness  # session fixture: the compiled project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STATISTICS_MACROS = REPO_ROOT / "dbt_project" / "macros" / "statistics.sql"

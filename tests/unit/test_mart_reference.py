@@ -1,6 +1,6 @@
 """The analysis marts (docs/funnels.md section 6): the Python reference on hand-made journeys,
 then the dbt SQL against the reference, row by row, on fct_funnel_journeys tables built from
-the same journeys (tests/sql_harness.py runs the compiled models in memory)."""
+the same journeys (harness/dbt_sql.py runs the compiled models in memory)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from harness.dbt_sql import SqlHarness
 from pipelines.lib.funnels.loader import parse_funnels
 from pipelines.lib.funnels.model import FunnelSet
 from tests.journey_fixtures import ANALYSIS_MART_GRAIN
 from tests.reference import analysis_marts as mr
 from tests.reference.funnel import Journey
-from tests.sql_harness import SqlHarness, sql_harness  # noqa: F401 (session fixture)
 
 MAX_STAGES = 8  # dbt var microfunnel__max_stages
 MARTS = tuple(ANALYSIS_MART_GRAIN)
@@ -422,7 +422,7 @@ def assert_sql_equals_reference(harness: SqlHarness, journeys: Sequence[Journey]
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sql_marts_equal_the_reference_row_by_row_on_random_journeys(
-    sql_harness: SqlHarness,  # noqa: F811
+    sql_harness: SqlHarness,
     seed: int,
 ) -> None:
     journeys = random_journeys(seed, 1500)
@@ -431,7 +431,7 @@ def test_sql_marts_equal_the_reference_row_by_row_on_random_journeys(
 
 
 def test_sql_marts_equal_the_reference_on_the_hand_made_edge_cases(
-    sql_harness: SqlHarness,  # noqa: F811
+    sql_harness: SqlHarness,
 ) -> None:
     monday = date(2024, 12, 30)
     journeys = [
@@ -446,7 +446,7 @@ def test_sql_marts_equal_the_reference_on_the_hand_made_edge_cases(
 
 
 def test_sql_keeps_older_funnel_versions_apart_with_the_stage_names_they_recorded(
-    sql_harness: SqlHarness,  # noqa: F811
+    sql_harness: SqlHarness,
 ) -> None:
     journeys = [
         journey(reached=[0, 10, 20, 30], n=1),

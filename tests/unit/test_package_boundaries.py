@@ -1,12 +1,16 @@
-"""The production package ships no test code: nothing under pipelines/ imports `tests` (where the
-Python oracles live, tests/reference/) or an oracle module by its old name."""
+"""Who may import whom: the production package ships no test code (nothing under pipelines/
+imports `tests`, where the Python oracles live, or an oracle module by its old name), and the
+benchmarks and the shared harness/ stand apart from the tests."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PIPELINES = REPO / "pipelines"
 ORACLE_NAMES = {"funnel_reference", "mart_reference", "comparison_reference", "journey_groups"}
 
 
@@ -41,6 +45,17 @@ def test_no_pipelines_module_imports_tests_or_the_oracles() -> None:
 def test_the_oracles_are_not_in_the_package() -> None:
     stray = [p.name for p in PIPELINES.rglob("*.py") if p.stem in ORACLE_NAMES]
     assert not stray
+
+
+@pytest.mark.parametrize("folder", ["benchmarks", "harness"])
+def test_benchmarks_and_harness_do_not_import_tests(folder: str) -> None:
+    offenders = {
+        f"{path.relative_to(REPO)}: {module}"
+        for path in sorted((REPO / folder).rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] == "tests"
+    }
+    assert not offenders, sorted(offenders)
 
 
 def test_the_check_sees_a_test_import(tmp_path: Path) -> None:

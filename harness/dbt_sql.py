@@ -1,7 +1,8 @@
 """Run the project's compiled dbt SQL on in-memory inputs, fast, in a fresh DuckDB.
 
-The dbt project is compiled once per test session (`dbt compile` into a temporary target path,
-against an empty warehouse so every incremental model compiles in its full-refresh form). The
+The dbt project is compiled once (`dbt compile` into a temporary target path, against an empty
+warehouse so every incremental model compiles in its full-refresh form; the tests' session
+fixture `sql_harness` in tests/conftest.py, or benchmarks/bench_funnel.py). The
 manifest gives each model's compiled SQL and its dependencies; `SqlHarness.run` then builds a
 fresh in-memory database, loads the given inputs as tables under the names the compiled SQL
 uses, and creates every model upstream of the targets that was not given, in dependency order.
@@ -31,7 +32,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pytest
 
 from pipelines.lib.funnels.model import FunnelSet
 from pipelines.lib.funnels.tables import compile_funnel_tables
@@ -361,16 +361,7 @@ def journey_inputs(
     }
 
 
-# --- pytest ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def sql_harness(tmp_path_factory: pytest.TempPathFactory) -> SqlHarness:
-    """The dbt project compiled once per session (import this fixture into a conftest)."""
-    return SqlHarness.compile(tmp_path_factory.mktemp("sql_harness"))
-
-
-if __name__ == "__main__":  # quick manual check: python -m tests.sql_harness
+if __name__ == "__main__":  # quick manual check: python -m harness.dbt_sql
     with tempfile.TemporaryDirectory() as tmp:
         harness = SqlHarness.compile(Path(tmp))
         print(sorted(n.name for n in harness.nodes.values()))
