@@ -3,70 +3,16 @@ length of a block, and the dbt project compiled once per session for the in-memo
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from datetime import date
-from pathlib import Path
-
 import pytest
 
 from harness.dbt_sql import SqlHarness
-from pipelines.defs.shared import daily_partitions
-from pipelines.lib import settings as mf_settings
-
-PIPELINE_ENV_VARS = (
-    mf_settings.ENV_HOME,
-    mf_settings.ENV_LANDING_DIR,
-    mf_settings.ENV_WAREHOUSE_DIR,
-    mf_settings.ENV_FUNNELS_FILE,
-    mf_settings.ENV_TIMEZONE,
-    mf_settings.ENV_START_DATE,
-    mf_settings.ENV_LATE_DATA_DAYS,
-    mf_settings.ENV_POSTGRES_URL,
-    mf_settings.ENV_PSEUDONYMIZATION_KEY,
-    mf_settings.ENV_ERASURE_FILE,
-)
-# Ingestion replaces user ids with a keyed hash: one random key per test session keeps
-# pseudonyms stable across the runs a test compares (and no key is written in the repository).
-SESSION_KEY = secrets.token_hex(32)
-
-PipelineEnvironment = Callable[..., AbstractContextManager[mf_settings.Settings]]
-
-
-@contextmanager
-def _pipeline_environment(
-    home: Path,
-    start_date: date,
-    *,
-    timezone: str = "UTC",
-    postgres_url: str | None = None,
-) -> Iterator[mf_settings.Settings]:
-    """Every MICROFUNNEL_* variable set explicitly (the dbt asset writes
-    MICROFUNNEL_WAREHOUSE_DIR into os.environ, so nothing may be inherited) and restored after."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in PIPELINE_ENV_VARS:
-            mp.delenv(name, raising=False)
-        mp.setenv(mf_settings.ENV_HOME, str(home))
-        mp.setenv(mf_settings.ENV_LANDING_DIR, str(home / "landing"))
-        mp.setenv(mf_settings.ENV_WAREHOUSE_DIR, str(home / "warehouse"))
-        mp.setenv(mf_settings.ENV_TIMEZONE, timezone)
-        mp.setenv(mf_settings.ENV_START_DATE, start_date.isoformat())
-        mp.setenv(mf_settings.ENV_PSEUDONYMIZATION_KEY, SESSION_KEY)
-        if postgres_url:
-            mp.setenv(mf_settings.ENV_POSTGRES_URL, postgres_url)
-        daily_partitions.cache_clear()
-        try:
-            yield mf_settings.Settings.from_env()
-        finally:
-            daily_partitions.cache_clear()
-    daily_partitions.cache_clear()
+from tests.pipeline_environment import PipelineEnvironment, temporary_pipeline_home
 
 
 @pytest.fixture(scope="session")
 def pipeline_environment() -> PipelineEnvironment:
     """`with pipeline_environment(home, start_date) as settings:` configures a pipeline run."""
-    return _pipeline_environment
+    return temporary_pipeline_home
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,9 +19,8 @@ import duckdb
 from pipelines.lib.funnels.model import Funnel
 from pipelines.lib.generator import generate_exports
 from pipelines.lib.settings import Settings
+from tests.pipeline_environment import PipelineEnvironment
 from tests.reference import funnel as funnel_reference
-
-PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
 
 # One row per grain: the marts of tests/reference/analysis_marts.py.
 ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -21,10 +20,9 @@ from pipelines.lib.generator import ga4_path, generate_exports, report_path
 from pipelines.lib.privacy import pseudonym_sql, pseudonymization_key
 from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY, Settings
 from pipelines.runner import run_nightly_job
+from tests.pipeline_environment import PipelineEnvironment
 
 pytestmark = pytest.mark.slow
-
-PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
 
 DAY = date(2024, 4, 10)
 UNKNOWN_EVENT = "mystery_widget_spin"

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY
 from tests.cli_runner import run_cli
-from tests.conftest import SESSION_KEY
+from tests.pipeline_environment import SESSION_KEY
 
 pytestmark = pytest.mark.slow
 

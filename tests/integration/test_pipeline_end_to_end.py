@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,6 +36,7 @@ from pipelines.runner import (
     PARTITION_RANGE_START_TAG,
     run_nightly_job,
 )
+from tests.pipeline_environment import PipelineEnvironment
 from tests.reference import funnel as funnel_reference
 
 pytestmark = pytest.mark.slow
@@ -55,8 +56,6 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCHEMA = "microfunnel"
 REL_TOL = 1e-9
 ABS_TOL = 1e-6
-
-PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
 
 # The three-day workspace runs the repository's funnels plus these, so the real job is compared
 # with the reference in every mode and option of docs/funnels.md sections 2-4 (strict, any_order,

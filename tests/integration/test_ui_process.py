@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.lib.dagster_home import write_instance_config
 from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY
-from tests.conftest import SESSION_KEY
+from tests.pipeline_environment import SESSION_KEY
 
 pytestmark = pytest.mark.slow
 

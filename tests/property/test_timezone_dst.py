@@ -17,14 +17,9 @@ from hypothesis import strategies as st
 
 from harness.dbt_sql import SqlHarness, journey_inputs
 from pipelines.lib.funnels.loader import parse_funnels
+from tests.property.checks import MODES, PROPERTY_SETTINGS, TARGETS, check_case
 from tests.property.compare import Case, fetch_rows
 from tests.property.strategies import Options, funnel_sets, local_date, make_event, streams
-from tests.property.test_journeys_match_reference import (
-    MODES,
-    PROPERTY_SETTINGS,
-    TARGETS,
-    check_case,
-)
 
 NEW_YORK = "America/New_York"
 ZONE = ZoneInfo(NEW_YORK)

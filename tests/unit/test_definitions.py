@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.shared import dbt_project
-from pipelines.lib.settings import DBT_PROJECT_DIR, Settings
+from pipelines.lib.settings import DBT_PROJECT_DIR
 from pipelines.runner import load_definitions
-
-PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
+from tests.pipeline_environment import PipelineEnvironment
 
 JOB = "microfunnel_nightly"
 SCHEDULE = "microfunnel_nightly_schedule"

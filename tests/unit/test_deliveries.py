@@ -6,7 +6,6 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib.ingest import load_ga4_day, load_google_ads, write_partition
@@ -30,20 +29,6 @@ GA4_DAY = FIXTURES / "ga4" / "events_20240105.json"
 ADS_API = FIXTURES / "google_ads" / "api_campaign_report.csv"
 DAY5, DAY6 = date(2024, 1, 5), date(2024, 1, 6)
 LOADED_AT = datetime(2024, 1, 7, 4, 0)
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    (tmp_path / "landing" / "ga4").mkdir(parents=True)
-    (tmp_path / "landing" / "google_ads").mkdir()
-    return tmp_path / "landing"
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ LOADED_AT = datetime(2024, 1, 6, 4, 0)
 USER_A = "1785412345.1704412000"
 
 
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def load(con, files, timezone="UTC", export_date=EXPORT_DATE):
     return load_ga4_day(con, [Path(f) for f in files], export_date, timezone, LOADED_AT)
 

@@ -8,7 +8,6 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib.ingest import lines, load_ga4_day
@@ -18,13 +17,6 @@ DAY1 = FIXTURES / "ga4" / "events_20240105.json"
 EXPORT_DATE = date(2024, 1, 5)
 LOADED_AT = datetime(2024, 1, 6, 4, 0)
 GOOD = DAY1.read_bytes().splitlines()  # 8 events
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def load(con, files):

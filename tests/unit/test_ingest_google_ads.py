@@ -6,7 +6,6 @@ import gzip
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib.ingest import IngestError, load_google_ads
@@ -20,13 +19,6 @@ UNPARSEABLE = FIXTURES / "google_ads_bad" / "unparseable_values.csv"
 SAMPLES = Path("/work/shared/samples/dbt_google_ads/seeds")
 LOADED_AT = datetime(2024, 1, 7, 5, 0)
 API_HEADER = API.read_text().splitlines()[0]
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def load(con, files, dates=None):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib.ingest import load_google_ads
@@ -17,13 +16,6 @@ DAY_FIRST = FIXTURES / "google_ads_locales" / "ui_report_day_first.csv"
 CARELESS = FIXTURES / "google_ads_bad" / "careless_export.csv"
 LOADED_AT = datetime(2024, 1, 7, 5, 0)
 UI_HEADER = "Day,Campaign,Campaign ID,Ad group ID,Ad ID,Currency code,Impr.,Clicks,Cost"
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def load(con, files, dates=None):

@@ -14,13 +14,6 @@ from pipelines.lib.schemas import EVENTS_COLUMNS
 DAY = date(2024, 1, 5)
 
 
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def entries(table_dir: Path) -> list[str]:
     return sorted(p.name for p in table_dir.iterdir())
 

@@ -18,14 +18,6 @@ DAY = date(2024, 1, 5)
 
 
 @pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    (root / "ga4").mkdir(parents=True)
-    (root / "google_ads").mkdir()
-    return root
-
-
-@pytest.fixture
 def outside(tmp_path: Path) -> Path:
     secret = tmp_path / "outside" / "events_20240105.json"
     secret.parent.mkdir()

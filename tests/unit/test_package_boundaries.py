@@ -58,6 +58,17 @@ def test_benchmarks_and_harness_do_not_import_tests(folder: str) -> None:
     assert not offenders, sorted(offenders)
 
 
+def test_tests_import_no_test_module_nor_conftest() -> None:
+    """Shared fixtures live in a conftest.py, shared helpers in plain modules (tests/*.py)."""
+    offenders = {
+        f"{path.relative_to(REPO)}: {module}"
+        for path in sorted((REPO / "tests").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[-1].startswith("test_") or "conftest" in module.split(".")
+    }
+    assert not offenders, sorted(offenders)
+
+
 def test_the_check_sees_a_test_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text(

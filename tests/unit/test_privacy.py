@@ -74,13 +74,6 @@ def sample_lines() -> list[str]:
 
 
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
 def export(tmp_path: Path) -> Path:
     return write_export(tmp_path / "landing" / "ga4", sample_lines())
 

@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.lib.ingest import IngestError, load_ga4_day, load_google_ads
@@ -17,13 +16,6 @@ GA4_DAY = FIXTURES / "ga4" / "events_20240105.json"
 ADS_API = FIXTURES / "google_ads" / "api_campaign_report.csv"
 EXPORT_DATE = date(2024, 1, 5)
 LOADED_AT = datetime(2024, 1, 6, 4, 0)
-
-
-@pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
 
 
 def records() -> list[dict]:
