@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,12 +12,18 @@ import pytest
 from pipelines.lib.ingest import IngestError, load_google_ads
 from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, QUARANTINE_COLUMNS
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
 API = FIXTURES / "google_ads" / "api_campaign_report.csv"
 UI = FIXTURES / "google_ads" / "ui_ad_report.csv"
 MISSING = FIXTURES / "google_ads_bad" / "missing_column.csv"
 UNPARSEABLE = FIXTURES / "google_ads_bad" / "unparseable_values.csv"
-SAMPLES = Path("/work/shared/samples/dbt_google_ads/seeds")
+# The real public samples sit beside the repository (tests/fixtures/README.md), or where
+# MICROFUNNEL_TEST_SAMPLES_DIR points.
+SAMPLES_DIR = Path(
+    os.environ.get("MICROFUNNEL_TEST_SAMPLES_DIR", REPO.parent / "shared" / "samples")
+)
+SAMPLES = SAMPLES_DIR / "dbt_google_ads" / "seeds"
 LOADED_AT = datetime(2024, 1, 7, 5, 0)
 API_HEADER = API.read_text().splitlines()[0]
 
@@ -235,7 +242,7 @@ def test_real_google_ads_sample_values_parse(con, tmp_path):
     """Fivetran's real ad_stats seed (cost_micros, ids, device split) as a GAQL report."""
     seed = SAMPLES / "ad_stats_data.csv"
     if not seed.exists():
-        pytest.skip("real public samples not available (/work/shared/samples)")
+        pytest.skip(f"real public samples not available ({seed} is missing)")
     report = tmp_path / "ad_stats_gaql.csv"
     con.execute(
         f"""
