@@ -43,16 +43,17 @@ from pipelines.lib.funnel_report.model import (
 MAX_CAMPAIGN_VIEWS = 40
 
 
-def _num(value: object) -> float | None:
+# Values straight from DuckDB rows (int, float, Decimal or None): typed Any, as the cursor gives.
+def _num(value: Any) -> float | None:
     """A float, with SQL NULL and NaN both as None."""
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return None if math.isnan(number) else number
 
 
-def _int(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _by_scope(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, Scope], list[dict[str, Any]]]:
