@@ -181,13 +181,12 @@ def funnel_trends(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) ->
         periods = (("day", j.cohort_date), ("week", week_start(j.cohort_date)))
         for grain, start in periods:
             for platform, campaign in scopes(j):
-                key = (j.funnel_id, j.funnel_version, grain, start, platform, campaign)
-                groups[key].append(j)
+                groups[(j.funnel_id, j.funnel_version, grain, start, platform, campaign)].append(j)
 
     rows = []
-    for key in sorted(groups):
-        funnel_id, version, grain, start, platform, campaign = key
-        group = groups[key]
+    for trend_key in sorted(groups):
+        funnel_id, version, grain, start, platform, campaign = trend_key
+        group = groups[trend_key]
         counted = [j for j in group if not j.is_excluded]
         converted = [j for j in counted if j.is_converted]
         last_day = start if grain == "day" else start + timedelta(days=6)

@@ -9,6 +9,7 @@ from pipelines.lib.funnel_report.html_labels import (
     scope_attributes,
 )
 from pipelines.lib.funnel_report.model import (
+    CampaignFunnel,
     CampaignRow,
     Scope,
 )
@@ -25,7 +26,7 @@ def _campaign_body(c: CampaignRow, names: dict[Scope, str | None], currency: str
     carries its currency unless the header does (one currency for every campaign)."""
     money = None if currency else c.currency
     scope = (c.platform, c.campaign_id)
-    funnels = c.funnels or [None]
+    funnels: list[CampaignFunnel | None] = [*c.funnels] or [None]
     span = f' rowspan="{len(funnels)}"' if len(funnels) > 1 else ""
     ads = (
         f"<td{span}>{campaign_cell(scope, names)}</td>"

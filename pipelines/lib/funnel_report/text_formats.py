@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-_COLUMNS = [
+_COLUMNS: list[tuple[str, str, Callable[[Any], str], bool]] = [
     # (header, key, formatter, right-aligned)
     ("stage", "stage_name", str, False),
     ("journeys reached", "journeys_reached", lambda v: format_count(v), True),
