@@ -6,6 +6,9 @@ import duckdb
 import pytest
 
 from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
+from pipelines.lib.funnel_report.model import EVERY
+from pipelines.lib.funnel_report.read_marts import load_report_data
+from tests.report_fixtures import build_full
 
 
 def build_reporting(path: Path) -> Path:
@@ -72,3 +75,27 @@ def test_no_verdicts_before_the_comparison_is_published(tmp_path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("DROP TABLE agg_sequence_comparison")
     assert comparison_verdicts(path) == []
+
+
+def test_cli_table_is_the_reports_every_campaign_view(tmp_path: Path) -> None:
+    """One home for the stage totals: the CLI prints what the report shows for every campaign."""
+    full = build_full(tmp_path / "full.duckdb")
+    totals = stage_totals(full)
+    assert set(totals) == {
+        "direct_ask, version 1",
+        "direct_ask, version 2",
+        "micro_commitment, version 2",
+    }
+    for funnel in load_report_data(full).funnels:
+        cli = totals[f"{funnel.funnel_id}, version {funnel.funnel_version}"]
+        shown = funnel.views[EVERY].stages
+        assert [r["stage_name"] for r in cli] == [s.stage_name for s in shown]
+        assert [r["journeys_reached"] for r in cli] == [s.journeys_reached for s in shown]
+        assert [r["step_conversion_rate"] for r in cli] == [s.step_conversion_rate for s in shown]
+        assert [r["overall_conversion_rate"] for r in cli] == [
+            s.overall_conversion_rate for s in shown
+        ]
+        assert [r["dropoff_count"] or 0 for r in cli] == [s.dropoff_count for s in shown]
+        assert [r["median_seconds_to_next_stage"] for r in cli] == [
+            s.median_seconds_to_next_stage for s in shown
+        ]
