@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.defs.shared import daily_partitions
 from pipelines.lib import settings as mf_settings
+from pipelines.lib.dbt_project import prepare_dbt_project
 
 PIPELINE_ENV_VARS = (
     mf_settings.ENV_HOME,
@@ -40,8 +40,7 @@ def _pipeline_environment(
     timezone: str = "UTC",
     postgres_url: str | None = None,
 ) -> Iterator[mf_settings.Settings]:
-    """Every MICROFUNNEL_* variable set explicitly (the dbt asset writes
-    MICROFUNNEL_WAREHOUSE_DIR into os.environ, so nothing may be inherited) and restored after."""
+    """Every MICROFUNNEL_* variable set explicitly (nothing inherited) and restored after."""
     with pytest.MonkeyPatch.context() as mp:
         for name in PIPELINE_ENV_VARS:
             mp.delenv(name, raising=False)
@@ -53,12 +52,15 @@ def _pipeline_environment(
         mp.setenv(mf_settings.ENV_PSEUDONYMIZATION_KEY, SESSION_KEY)
         if postgres_url:
             mp.setenv(mf_settings.ENV_POSTGRES_URL, postgres_url)
-        daily_partitions.cache_clear()
-        try:
-            yield mf_settings.Settings.from_env()
-        finally:
-            daily_partitions.cache_clear()
-    daily_partitions.cache_clear()
+        yield mf_settings.Settings.from_env()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once per session, before collection: the definitions and the
+    marts' grains are read from its manifest (a fresh clone has none; the CLI parses before
+    each run the same way). xdist workers use the one their controller wrote."""
+    if not hasattr(config, "workerinput"):
+        prepare_dbt_project()
 
 
 @pytest.fixture(scope="session")

@@ -17,40 +17,24 @@ import dagster as dg
 import duckdb
 
 from pipelines.lib import funnel_reference
+from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.funnels.model import Funnel
 from pipelines.lib.generator import generate_exports
+from pipelines.lib.publish.marts import mart_grains
 from pipelines.lib.settings import Settings
 
 PipelineEnvironment = Callable[..., AbstractContextManager[Settings]]  # tests/conftest.py
 
-# One row per grain: the marts of pipelines/lib/mart_reference.py.
-ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {
-    "agg_funnel_trends": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_grain",
-        "cohort_start",
-        "platform",
-        "campaign_id",
-    ),
-    "agg_time_to_convert": (
-        "funnel_id",
-        "funnel_version",
-        "platform",
-        "campaign_id",
-        "bucket_order",
-    ),
-    "agg_momentum_curve": ("funnel_id", "funnel_version", "platform", "campaign_id", "stage_order"),
-    "agg_intent_segments": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_date",
-        "platform",
-        "campaign_id",
-        "intent_segment",
-        "stage_order",
-    ),
-}
+# The marts of pipelines/lib/mart_reference.py; one row per grain, as each mart's yml declares
+# it (read from the dbt manifest, like publishing does).
+ANALYSIS_MARTS = (
+    "agg_funnel_trends",
+    "agg_time_to_convert",
+    "agg_momentum_curve",
+    "agg_intent_segments",
+)
+_GRAINS = mart_grains(dbt_project().manifest_path)
+ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {mart: _GRAINS[mart] for mart in ANALYSIS_MARTS}
 
 
 # --- a nightly run on generated exports --------------------------------------------------------

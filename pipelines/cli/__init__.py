@@ -10,6 +10,7 @@ from pipelines.cli.commands import use_demo_key_if_unset
 from pipelines.cli.console import Console
 from pipelines.cli.errors import EXIT_FAILED, EXIT_USAGE, describe
 from pipelines.cli.parser import build_parser
+from pipelines.lib.settings import Settings
 
 __all__ = ["main", "use_demo_key_if_unset"]
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     _install_signal_handlers()
     try:
-        return args.func(args, console)
+        # Read once here; every command gets this object (nothing re-reads the environment).
+        return args.func(args, console, Settings.from_env())
     except KeyboardInterrupt:
         console.error("interrupted; the next run picks up from where this one stopped")
         return 130

@@ -7,7 +7,7 @@ import duckdb
 
 from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
-from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
+from pipelines.defs.ingest.landing_exports import GOOGLE_ADS_REPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import load_google_ads, write_partition
 from pipelines.lib.ingest.deliveries import (
@@ -18,16 +18,17 @@ from pipelines.lib.ingest.deliveries import (
 )
 from pipelines.lib.ingest.google_ads import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
-from pipelines.lib.landing import google_ads_files
+from pipelines.lib.landing_files import google_ads_files
 
 AD_PERFORMANCE = "ad_performance"
 AD_PERFORMANCE_QUARANTINE = "ad_performance_quarantine"
 
 
-def build_ad_performance_asset() -> dg.AssetsDefinition:
+def build_ad_performance_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="ingest_google_ads",
         **ingest_asset_args(
+            partitions,
             AD_PERFORMANCE,
             AD_PERFORMANCE_QUARANTINE,
             kinds={"googleads"},
@@ -104,6 +105,5 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
     return ingest_google_ads
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_ad_performance_asset()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_ad_performance_asset(partitions)])

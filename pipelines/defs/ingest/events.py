@@ -7,7 +7,7 @@ import duckdb
 
 from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
-from pipelines.defs.ingest.landing import GA4_EXPORTS
+from pipelines.defs.ingest.landing_exports import GA4_EXPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
 from pipelines.lib.ingest.deliveries import (
@@ -21,17 +21,18 @@ from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.errors import duckdb_errors_redacted
 from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
-from pipelines.lib.landing import ga4_files_for_day
+from pipelines.lib.landing_files import ga4_files_for_day
 from pipelines.lib.privacy import protect_events
 
 EVENTS = "events"
 EVENTS_QUARANTINE = "events_quarantine"
 
 
-def build_events_asset() -> dg.AssetsDefinition:
+def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="ingest_ga4_events",
         **ingest_asset_args(
+            partitions,
             EVENTS,
             EVENTS_QUARANTINE,
             kinds={"ga4"},
@@ -114,6 +115,5 @@ def build_events_asset() -> dg.AssetsDefinition:
     return ingest_ga4_events
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_events_asset()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_events_asset(partitions)])

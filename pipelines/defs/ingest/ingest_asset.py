@@ -10,13 +10,14 @@ import dagster as dg
 from pipelines.defs.ingest.delivery_metadata import delivery_metadata
 from pipelines.defs.ingest.ingest_metadata import ingest_metadata
 from pipelines.defs.ingest.lake_checks import check_specs, run_checks
-from pipelines.defs.shared import LAKE_POOL, OWNERS, daily_partitions
+from pipelines.defs.shared import LAKE_POOL, OWNERS
 from pipelines.lib.ingest import IngestResult
 from pipelines.lib.ingest.deliveries import DeliveryPlan
 from pipelines.lib.settings import Settings
 
 
 def ingest_asset_args(
+    partitions: dg.PartitionsDefinition,
     table: str,
     quarantine: str,
     *,
@@ -35,7 +36,7 @@ def ingest_asset_args(
             ),
         ],
         "check_specs": check_specs(table),
-        "partitions_def": daily_partitions(),
+        "partitions_def": partitions,
         "backfill_policy": dg.BackfillPolicy.single_run(),
         "pool": LAKE_POOL,
     }
