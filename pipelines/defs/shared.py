@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.lib.dbt_var_defaults import default_late_data_days
 from pipelines.lib.settings import (
-    DEFAULT_LATE_DATA_DAYS,
     DEMO_PSEUDONYMIZATION_KEY,
     ENV_POSTGRES_URL,
     ENV_PSEUDONYMIZATION_KEY,
@@ -32,7 +32,8 @@ class MicrofunnelResource(dg.ConfigurableResource):
     timezone: str = "UTC"
     start_date: str = "2024-01-01"
     end_date: str | None = None
-    late_data_days: int = DEFAULT_LATE_DATA_DAYS
+    # None: dbt_project.yml's default (microfunnel__late_data_days).
+    late_data_days: int | None = None
     postgres_url: str | None = None
     # A secret: set from dg.EnvVar, so the UI shows the variable's name, never the key.
     pseudonymization_key: str | None = None
@@ -64,7 +65,9 @@ class MicrofunnelResource(dg.ConfigurableResource):
             timezone=self.timezone,
             start_date=date.fromisoformat(self.start_date),
             end_date=date.fromisoformat(self.end_date) if self.end_date else None,
-            late_data_days=self.late_data_days,
+            late_data_days=(
+                default_late_data_days() if self.late_data_days is None else self.late_data_days
+            ),
             postgres_url=self.postgres_url,
             pseudonymization_key=self.pseudonymization_key,
             erasure_file=Path(self.erasure_file) if self.erasure_file else None,

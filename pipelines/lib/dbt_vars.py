@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipelines.lib.dbt_var_defaults import LATE_DATA_DAYS_VAR
+
 
 def reprocess_from(first_partition: date, longest_window_days: int, late_data_days: int) -> date:
     """Earliest cohort a run over `first_partition` onwards must rebuild.
@@ -31,7 +33,7 @@ def dbt_vars(
         "microfunnel__reprocess_from": (
             reprocess_from_date.isoformat() if reprocess_from_date else None
         ),
-        "microfunnel__late_data_days": late_data_days,
+        LATE_DATA_DAYS_VAR: late_data_days,
     }
     if warehouse_dir is not None:
         variables[WAREHOUSE_DIR_VAR] = str(warehouse_dir)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipelines.lib.dbt_var_defaults import default_late_data_days
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
@@ -29,9 +31,6 @@ ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
 DEFAULT_START_DATE = date(2024, 1, 1)
-# Days after a cohort's window during which late events are still expected (dbt var
-# microfunnel__late_data_days; dbt_project.yml's default is for running dbt by hand only).
-DEFAULT_LATE_DATA_DAYS = 3
 MAX_LATE_DATA_DAYS = 365
 # Public, for sample data only (`microfunnel demo`): real exports need a secret key of their own.
 DEMO_PSEUDONYMIZATION_KEY = "microfunnel-demo-key-not-a-secret"
@@ -56,7 +55,8 @@ class Settings:
     start_date: date = DEFAULT_START_DATE
     # Last daily partition; None keeps the partitions open (a new one each day for the schedule).
     end_date: date | None = None
-    late_data_days: int = DEFAULT_LATE_DATA_DAYS
+    # Default: dbt_project.yml's var microfunnel__late_data_days.
+    late_data_days: int = field(default_factory=default_late_data_days)
     # Secrets: never in repr (logs, tracebacks, the Dagster UI).
     postgres_url: str | None = field(default=None, repr=False)
     pseudonymization_key: str | None = field(default=None, repr=False)
@@ -179,7 +179,7 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
 def _late_data_days(env: Mapping[str, str]) -> int:
     raw = env.get(ENV_LATE_DATA_DAYS)
     if not raw:
-        return DEFAULT_LATE_DATA_DAYS
+        return default_late_data_days()
     try:
         days = int(raw.strip())
     except ValueError:
