@@ -80,10 +80,6 @@ def _clean(sql: str, shape: str) -> str:
     return f"nullif(trim({sql}), '')"
 
 
-def _label(header: str) -> str:
-    return header.replace("'", "''")
-
-
 def _cells(
     con: duckdb.DuckDBPyConnection, lines: str, cells: str, path: Path, layout: Layout
 ) -> None:
