@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_asset import ingest_multi_asset, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
 from pipelines.defs.ingest.landing_exports import GOOGLE_ADS_REPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
@@ -25,30 +25,28 @@ AD_PERFORMANCE_QUARANTINE = "ad_performance_quarantine"
 
 
 def build_ad_performance_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name="ingest_google_ads",
-        **ingest_asset_args(
-            partitions,
-            AD_PERFORMANCE,
-            AD_PERFORMANCE_QUARANTINE,
-            kinds={"googleads"},
-            landing=GOOGLE_ADS_REPORTS,
-            description=(
-                "Canonical ad performance (README: Canonical tables): one row per platform, "
-                "account, campaign, ad group, ad and day, partitioned by report day under "
-                "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
-                "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
-                "a file with the same content as another report is skipped as a duplicate "
-                "(metadata duplicate_files). Report columns the pipeline does not read "
-                "are ignored and listed (extra_columns); a day without rows is written "
-                "empty with a warning (empty_day)."
-            ),
-            quarantine_description=(
-                "Report rows that cannot be read right (unparseable or ambiguous numbers and "
-                "dates, ragged or repeated lines, negative metrics, a currency other than the "
-                "account's), with reason, file and line; a truncated or corrupt .gz report as "
-                "one row. Rows without a readable date are kept in the run's last day."
-            ),
+    @ingest_multi_asset(
+        "ingest_google_ads",
+        partitions,
+        AD_PERFORMANCE,
+        AD_PERFORMANCE_QUARANTINE,
+        kinds={"googleads"},
+        landing=GOOGLE_ADS_REPORTS,
+        description=(
+            "Canonical ad performance (README: Canonical tables): one row per platform, "
+            "account, campaign, ad group, ad and day, partitioned by report day under "
+            "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
+            "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
+            "a file with the same content as another report is skipped as a duplicate "
+            "(metadata duplicate_files). Report columns the pipeline does not read "
+            "are ignored and listed (extra_columns); a day without rows is written "
+            "empty with a warning (empty_day)."
+        ),
+        quarantine_description=(
+            "Report rows that cannot be read right (unparseable or ambiguous numbers and "
+            "dates, ragged or repeated lines, negative metrics, a currency other than the "
+            "account's), with reason, file and line; a truncated or corrupt .gz report as "
+            "one row. Rows without a readable date are kept in the run's last day."
         ),
     )
     def ingest_google_ads(

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_asset import ingest_multi_asset, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
 from pipelines.defs.ingest.landing_exports import GA4_EXPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
@@ -29,30 +29,28 @@ EVENTS_QUARANTINE = "events_quarantine"
 
 
 def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name="ingest_ga4_events",
-        **ingest_asset_args(
-            partitions,
-            EVENTS,
-            EVENTS_QUARANTINE,
-            kinds={"ga4"},
-            landing=GA4_EXPORTS,
-            description=(
-                "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
-                "one Parquet partition per export day under <warehouse>/lake/events/. "
-                "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
-                "SHA-256; a file with the same content as one already delivered is "
-                "skipped as a duplicate (metadata duplicate_files). New event params "
-                "(properties) and fields are reported (new_params, new_fields); a day "
-                "with no file or no rows is written empty with a warning (empty_day)."
-            ),
-            quarantine_description=(
-                "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
-                "undecodable or over-long lines, fields of the wrong JSON type, missing "
-                "fields, impossible timestamps, repeated events), with the reason, file and "
-                "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
-                "without a line. Landed = loaded + quarantined, per file."
-            ),
+    @ingest_multi_asset(
+        "ingest_ga4_events",
+        partitions,
+        EVENTS,
+        EVENTS_QUARANTINE,
+        kinds={"ga4"},
+        landing=GA4_EXPORTS,
+        description=(
+            "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
+            "one Parquet partition per export day under <warehouse>/lake/events/. "
+            "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
+            "SHA-256; a file with the same content as one already delivered is "
+            "skipped as a duplicate (metadata duplicate_files). New event params "
+            "(properties) and fields are reported (new_params, new_fields); a day "
+            "with no file or no rows is written empty with a warning (empty_day)."
+        ),
+        quarantine_description=(
+            "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
+            "undecodable or over-long lines, fields of the wrong JSON type, missing "
+            "fields, impossible timestamps, repeated events), with the reason, file and "
+            "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
+            "without a line. Landed = loaded + quarantined, per file."
         ),
     )
     def ingest_ga4_events(

@@ -1,8 +1,9 @@
 """Deliver the marts to the reporting warehouses after each run, atomically: a day at a time,
 or whole for marts without a day column."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -47,25 +48,33 @@ def republished_days(
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _asset_kwargs(
+def _publish_asset(
+    name: str,
     partitions: dg.PartitionsDefinition,
     marts: Sequence[MartSpec],
     description: str,
     kinds: set[str],
-) -> dict[str, object]:
-    return {
-        "group_name": "publish",
-        "kinds": kinds,
-        "owners": OWNERS,
-        "deps": [dg.AssetKey(mart.table) for mart in marts],
-        "partitions_def": partitions,
-        "backfill_policy": dg.BackfillPolicy.single_run(),
-        "pool": DUCKDB_POOL,
-        "description": description,
-    }
+    *,
+    output_required: bool = True,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """`dg.asset` of one reporting target: after every mart, one writer at a time."""
+    return dg.asset(
+        name=name,
+        group_name="publish",
+        kinds=kinds,
+        owners=OWNERS,
+        deps=[dg.AssetKey(mart.table) for mart in marts],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=DUCKDB_POOL,
+        description=description,
+        output_required=output_required,
+    )
 
 
-def _metadata(result: PublishResult, days: list[date], target: str) -> dict[str, object]:
+def _metadata(
+    result: PublishResult, days: list[date], target: str
+) -> dict[str, dg.RawMetadataValue]:
     return {
         **result.to_metadata(),
         "target": target,
@@ -76,15 +85,13 @@ def _metadata(result: PublishResult, days: list[date], target: str) -> dict[str,
 def build_publish_assets(
     partitions: dg.PartitionsDefinition, marts: Sequence[MartSpec]
 ) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        name="reporting_duckdb",
-        **_asset_kwargs(
-            partitions,
-            marts,
-            "The marts in <warehouse>/reporting/reporting.duckdb for BI tools: rebuilt as a "
-            "copy and swapped in, so open readers keep a complete old version.",
-            {"duckdb"},
-        ),
+    @_publish_asset(
+        "reporting_duckdb",
+        partitions,
+        marts,
+        "The marts in <warehouse>/reporting/reporting.duckdb for BI tools: rebuilt as a "
+        "copy and swapped in, so open readers keep a complete old version.",
+        {"duckdb"},
     )
     def reporting_duckdb(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
@@ -95,16 +102,14 @@ def build_publish_assets(
         result = publish_duckdb(settings.duckdb_path, marts, target, days)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
-    @dg.asset(
-        name="reporting_parquet",
-        **_asset_kwargs(
-            partitions,
-            marts,
-            "The marts as Parquet under <warehouse>/reporting/parquet/<mart>/<date column>=YYYY-"
-            "MM-DD/ (marts without a day column: <mart>/part-0.parquet); each day or file is "
-            "written aside and renamed into place.",
-            {"parquet"},
-        ),
+    @_publish_asset(
+        "reporting_parquet",
+        partitions,
+        marts,
+        "The marts as Parquet under <warehouse>/reporting/parquet/<mart>/<date column>=YYYY-"
+        "MM-DD/ (marts without a day column: <mart>/part-0.parquet); each day or file is "
+        "written aside and renamed into place.",
+        {"parquet"},
     )
     def reporting_parquet(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
@@ -115,17 +120,15 @@ def build_publish_assets(
         result = publish_parquet(settings.duckdb_path, marts, target, days)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
-    @dg.asset(
-        name="reporting_postgres",
+    @_publish_asset(
+        "reporting_postgres",
+        partitions,
+        marts,
+        "The marts in PostgreSQL schema `microfunnel` when MICROFUNNEL_POSTGRES_URL is set: "
+        "each publish deletes and copies the rebuilt days (marts without a day column: every "
+        "row) in one transaction.",
+        {"postgres"},
         output_required=False,
-        **_asset_kwargs(
-            partitions,
-            marts,
-            "The marts in PostgreSQL schema `microfunnel` when MICROFUNNEL_POSTGRES_URL is set: "
-            "each publish deletes and copies the rebuilt days (marts without a day column: every "
-            "row) in one transaction.",
-            {"postgres"},
-        ),
     )
     def reporting_postgres(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource

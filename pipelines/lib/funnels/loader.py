@@ -78,12 +78,12 @@ def _parse_stage(raw: Any, order: int, where: str, path: str, p: Problems) -> St
         except ValueError as exc:
             p.add(where, f"{path}.max_gap", str(exc))
 
-    if len(p.items) != before or filters is None or name is None:
+    if len(p.items) != before or filters is None or name is None or events is None:
         return None
     return Stage(
         order=order,
         name=name,
-        events=tuple(events),  # type: ignore[arg-type]
+        events=events,
         where=filters,
         optional=optional,
         max_gap=max_gap,
@@ -246,21 +246,33 @@ def _parse_funnel(raw: Any, index: int, p: Problems) -> Funnel | None:
     exclusions = parse_exclusions(raw.get("exclusions"), stage_names, where, p)
     intent = parse_intent(raw.get("intent"), stage_names, where, p)
 
-    if len(p.items) != before:
+    parsed_stages = tuple(stage for stage in stages if stage is not None)
+    # Every None below was reported as a problem; the checks only tell the type checker.
+    if (
+        len(p.items) != before
+        or fid is None
+        or not isinstance(kind, str)
+        or window is None
+        or len(parsed_stages) != len(stages)
+        or campaigns is None
+        or attribution is None
+        or exclusions is None
+        or intent is None
+    ):
         return None
     return Funnel(
-        id=fid,  # type: ignore[arg-type]
+        id=fid,
         version=version,
         label=label,
         kind=kind,
         is_primary=primary,
         mode=mode,
-        window=window,  # type: ignore[arg-type]
-        stages=tuple(stages),  # type: ignore[arg-type]
-        campaigns=campaigns,  # type: ignore[arg-type]
-        attribution=attribution,  # type: ignore[arg-type]
-        exclusions=exclusions,  # type: ignore[arg-type]
-        intent=intent,  # type: ignore[arg-type]
+        window=window,
+        stages=parsed_stages,
+        campaigns=campaigns,
+        attribution=attribution,
+        exclusions=exclusions,
+        intent=intent,
     )
 
 

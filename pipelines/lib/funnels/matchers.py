@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from pipelines.lib.funnels.model import (
     BOOLEAN_FIELDS,
@@ -35,7 +35,7 @@ def is_scalar(value: Any) -> bool:
     )
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """A finite int or float that DuckDB's DOUBLE can hold (10**400 would not)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -95,7 +95,7 @@ def parse_filter(raw: Any, where: str, path: str, p: Problems) -> Filter | None:
         )
         return None
 
-    is_param = field_ok and field.startswith(PARAM_PREFIX)
+    is_param = field_ok and isinstance(field, str) and field.startswith(PARAM_PREFIX)
     if field_ok and not is_param:
         if op in NUMERIC_OPS and field not in NUMERIC_FIELDS:
             p.add(
@@ -149,7 +149,7 @@ def parse_filter(raw: Any, where: str, path: str, p: Problems) -> Filter | None:
         else:
             result["value_text"] = value
 
-    if len(p.items) != before:
+    if len(p.items) != before or not isinstance(field, str):
         return None
     return Filter(field=field, op=op, **result)
 
@@ -160,10 +160,9 @@ def parse_where(raw: Any, where: str, path: str, p: Problems) -> tuple[Filter, .
     if not isinstance(raw, list):
         p.add(where, path, f"where must be a list of filters, got {type_name(raw)}")
         return None
-    filters = [parse_filter(item, where, f"{path}[{i}]", p) for i, item in enumerate(raw)]
-    if any(f is None for f in filters):
-        return None
-    return tuple(filters)  # type: ignore[arg-type]
+    parsed = [parse_filter(item, where, f"{path}[{i}]", p) for i, item in enumerate(raw)]
+    filters = tuple(f for f in parsed if f is not None)
+    return filters if len(filters) == len(parsed) else None
 
 
 def parse_event(raw: Any, where: str, path: str, p: Problems) -> EventMatcher | None:
@@ -187,14 +186,14 @@ def parse_event(raw: Any, where: str, path: str, p: Problems) -> EventMatcher | 
     elif not isinstance(name, str) or not name.strip():
         p.add(where, f"{path}.name", "event name must be a non-empty string")
     filters = parse_where(raw.get("where"), where, f"{path}.where", p)
-    if len(p.items) != before or filters is None:
+    if len(p.items) != before or filters is None or not isinstance(name, str):
         return None
     return EventMatcher(name=name, where=filters)
 
 
 def parse_named_matchers(
     raw: Mapping[str, Any], what: str, where: str, path: str, p: Problems
-) -> tuple[str | None, list[Any], tuple[Filter, ...] | None]:
+) -> tuple[str | None, tuple[EventMatcher, ...] | None, tuple[Filter, ...] | None]:
     """The `name`, `events` and `where` a stage and an exclusion share."""
     name = None
     if "name" not in raw:
@@ -206,12 +205,14 @@ def parse_named_matchers(
     return name, events, filters
 
 
-def parse_events(raw: Mapping[Any, Any], where: str, path: str, p: Problems) -> list[Any]:
-    """The `events` list of a stage or an exclusion (entries may be None after a problem)."""
+def parse_events(
+    raw: Mapping[Any, Any], where: str, path: str, p: Problems
+) -> tuple[EventMatcher, ...] | None:
+    """The `events` list of a stage or an exclusion; None when an entry had a problem."""
     raw_events = raw.get("events")
     if "events" not in raw:
         p.add(where, f"{path}.events", "missing required key 'events'")
-        return []
+        return ()
     if not isinstance(raw_events, list) or not raw_events:
         p.add(
             where,
@@ -219,5 +220,7 @@ def parse_events(raw: Mapping[Any, Any], where: str, path: str, p: Problems) -> 
             f"events must be a non-empty list of event names or {{name, where}} entries, got "
             f"{type_name(raw_events) if raw_events != [] else 'an empty list'}",
         )
-        return []
-    return [parse_event(e, where, f"{path}.events[{i}]", p) for i, e in enumerate(raw_events)]
+        return ()
+    parsed = [parse_event(e, where, f"{path}.events[{i}]", p) for i, e in enumerate(raw_events)]
+    events = tuple(e for e in parsed if e is not None)
+    return events if len(events) == len(parsed) else None

@@ -115,14 +115,22 @@ def _parse_exclusion(
                 f"{bounds[0]}) then {between[1]!r} (stage {bounds[1]})",
             )
 
-    if len(p.items) != before or name is None or filters is None:
+    from_stage, to_stage = bounds
+    if (
+        len(p.items) != before
+        or name is None
+        or filters is None
+        or events is None
+        or from_stage is None
+        or to_stage is None
+    ):
         return None
     return Exclusion(
         order=order,
         name=name,
-        events=tuple(events),
-        from_stage=bounds[0],  # type: ignore[arg-type]
-        to_stage=bounds[1],  # type: ignore[arg-type]
+        events=events,
+        from_stage=from_stage,
+        to_stage=to_stage,
         where=filters,
     )
 
@@ -136,10 +144,11 @@ def parse_exclusions(
         p.add(where, "exclusions", f"exclusions must be a list, got {type_name(raw)}")
         return None
     before = len(p.items)
-    exclusions = [
+    parsed = [
         _parse_exclusion(item, i + 1, stage_names, where, f"exclusions[{i}]", p)
         for i, item in enumerate(raw)
     ]
+    exclusions = tuple(e for e in parsed if e is not None)
     seen: dict[str, int] = {}
     for i, item in enumerate(raw):
         name = item.get("name") if isinstance(item, Mapping) else None
@@ -153,9 +162,9 @@ def parse_exclusions(
             )
         else:
             seen[name] = i
-    if len(p.items) != before:
+    if len(p.items) != before or len(exclusions) != len(parsed):
         return None
-    return tuple(exclusions)  # type: ignore[arg-type]
+    return exclusions
 
 
 def parse_attribution(
