@@ -42,6 +42,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
 	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/mypy
 	# sqlfluff's dbt templater opens the warehouse: give it an empty one of its own.
 	mkdir -p data/lint-warehouse
 	cd dbt_project && MICROFUNNEL_WAREHOUSE_DIR=$(CURDIR)/data/lint-warehouse ../$(BIN)/sqlfluff lint models macros tests

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from types import FrameType
 
 from pipelines.cli.commands import use_demo_key_if_unset
 from pipelines.cli.console import Console
@@ -18,7 +19,7 @@ __all__ = ["main", "use_demo_key_if_unset"]
 _received: list[int] = []
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGTERM and SIGHUP stop a run the way Ctrl-C does: whoever handles SIGINT right now
     (Dagster defers it to a safe point, ends the run and gives back its pool slots). A second
     one stops at once; the next run reclaims what that leaves (run_recovery)."""

@@ -235,7 +235,9 @@ def _insert_rows(
     layout: Layout,
     reading: FileReading,
 ) -> None:
-    helpers, values, problems = [], [], []
+    helpers: list[str] = []
+    values: list[str] = []
+    problems: list[str] = []
     for column in COLUMNS:
         if column.name not in layout.positions:
             values.append(f"null as {column.name}")
