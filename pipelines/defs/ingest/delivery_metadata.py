@@ -1,5 +1,7 @@
 """Materialization metadata about what was delivered: duplicates, schema drift, empty days."""
 
+from __future__ import annotations
+
 from datetime import date
 
 import dagster as dg

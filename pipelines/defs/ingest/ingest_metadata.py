@@ -1,5 +1,7 @@
 """Materialization metadata every ingestion asset reports: files, rows, reconciliation."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 
 import dagster as dg

@@ -1,6 +1,8 @@
 """Deliver the marts to the reporting warehouses after each run, atomically: a day at a time,
 or whole for marts without a day column."""
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
