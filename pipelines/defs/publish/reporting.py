@@ -1,8 +1,6 @@
 """Deliver the marts to the reporting warehouses after each run, atomically: a day at a time,
 or whole for marts without a day column."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -76,7 +74,7 @@ def _publish_asset(
 
 def _metadata(
     result: PublishResult, days: list[date], target: str
-) -> dict[str, dg.RawMetadataValue]:
+) -> "dict[str, dg.RawMetadataValue]":  # a name for type checkers only
     return {
         **result.to_metadata(),
         "target": target,
