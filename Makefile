@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo test test-fast lint ui bench clean
+.PHONY: install prepare demo test test-fast lint ui bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# dbt's manifest, which the Dagster definitions are built from (`microfunnel run` and the test
+# session parse it themselves; `dg dev` re-parses on each load).
+prepare: $(STAMP)
+	$(BIN)/python -c "from pipelines.lib.dbt_project import prepare_dbt_project; prepare_dbt_project()"
 
 demo: $(STAMP)
 	$(BIN)/microfunnel demo
@@ -37,6 +42,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks harness
 	$(BIN)/ruff format --check pipelines tests benchmarks harness
+	$(BIN)/mypy
 	# sqlfluff's dbt templater opens the warehouse: give it an empty one of its own.
 	mkdir -p data/lint-warehouse
 	cd dbt_project && MICROFUNNEL_WAREHOUSE_DIR=$(CURDIR)/data/lint-warehouse ../$(BIN)/sqlfluff lint models macros tests

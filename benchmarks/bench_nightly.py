@@ -80,11 +80,14 @@ def worker(start: date, end: date, baseline: list[str]) -> None:
     """Run the nightly job for [start, end]; print one JSON line with the figures."""
     import dagster as dg
 
+    from pipelines.lib.dbt_project import prepare_dbt_project
+    from pipelines.lib.settings import Settings
     from pipelines.runner import run_nightly_job
 
+    prepare_dbt_project()
     instance = dg.DagsterInstance.get()
     started = time.perf_counter()
-    ok = run_nightly_job(start, end, instance)
+    ok = run_nightly_job(Settings.from_env(), start, end, instance)
     wall = time.perf_counter() - started
     out = {
         "success": ok,

@@ -12,16 +12,16 @@ import os
 import sys
 from pathlib import Path
 
+from pipelines.lib.dbt_vars import warehouse_dir_in
 from pipelines.lib.processes import die_with_parent
 from pipelines.lib.processes.children import record_child
-from pipelines.lib.settings import ENV_WAREHOUSE_DIR
 
 
 def main() -> None:
     die_with_parent()
-    warehouse = os.environ.get(ENV_WAREHOUSE_DIR)
+    warehouse = warehouse_dir_in(sys.argv[1:])
     if warehouse:
-        record_child(Path(warehouse))
+        record_child(warehouse)
     dbt = str(Path(sys.executable).with_name("dbt"))
     os.execv(dbt, [dbt, *sys.argv[1:]])
 

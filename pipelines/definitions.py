@@ -1,10 +1,36 @@
-"""The Dagster code location: everything lives in defs/ and is discovered from there."""
+"""The Dagster code location, built from one Settings object.
 
-from pathlib import Path
+`build_definitions(settings)` is what the CLI and the tests call; `defs` is the entry point the
+UI's code server (workspace.yaml, `dg dev`) loads, reading the settings from the environment once.
+"""
 
 import dagster as dg
+
+from pipelines.defs import resources
+from pipelines.defs.automation import schedules
+from pipelines.defs.ingest import ad_performance, events, funnel_definitions, landing_exports
+from pipelines.defs.publish import report, reporting
+from pipelines.defs.shared import daily_partitions
+from pipelines.defs.transform import dbt_models
+from pipelines.lib.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every asset, check, job and resource, partitioned by the settings' export days."""
+    partitions = daily_partitions(settings)
+    return dg.Definitions.merge(
+        landing_exports.defs(),
+        events.defs(partitions),
+        ad_performance.defs(partitions),
+        funnel_definitions.defs(partitions),
+        dbt_models.defs(partitions),
+        reporting.defs(partitions),
+        report.defs(partitions),
+        schedules.defs(),
+        resources.resources(settings),
+    )
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_from_defs_folder(project_root=Path(__file__).resolve().parent.parent)
+    return build_definitions(Settings.from_env())

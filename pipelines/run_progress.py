@@ -8,6 +8,7 @@ and failures. The console decides how to draw it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -143,7 +144,8 @@ class RunWatcher:
     def _apply(self, entry: dg.EventLogEntry) -> bool:
         event = entry.dagster_event
         if event is None:
-            if entry.level >= 30:  # logging.WARNING: what the assets warn about (empty day...)
+            # logging.WARNING and above: what the assets warn about (empty day...)
+            if isinstance(entry.level, int) and entry.level >= logging.WARNING:
                 self._on_message("warning", entry.user_message)
             return False
         phase_name = self._layout.step_phases.get(event.step_key or "")
@@ -201,7 +203,7 @@ class RunWatcher:
 
 def _user_error(error: SerializableErrorInfo) -> SerializableErrorInfo:
     """The error the asset raised, not Dagster's "Error occurred while executing op" wrapper."""
-    while error.cause is not None and error.cls_name.startswith("Dagster"):
+    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
     return error
 

@@ -13,22 +13,19 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.definitions import build_definitions
 from pipelines.defs.automation.schedules import NIGHTLY_JOB_NAME
 from pipelines.defs.shared import DUCKDB_POOL, LAKE_POOL
 from pipelines.lib.pools import wait_for_pools
 from pipelines.lib.processes.children import stop_leftover_children
 from pipelines.lib.run_lock import run_lock
 from pipelines.lib.run_recovery import PID_TAG, WAREHOUSE_TAG, Recovery, recover_interrupted_runs
-from pipelines.lib.settings import REPO_ROOT, Settings
+from pipelines.lib.settings import Settings
 from pipelines.run_progress import RunLayout, RunProgress, RunWatcher, StepFailure
 
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 POOLS = (DUCKDB_POOL, LAKE_POOL)
-
-
-def load_definitions() -> dg.Definitions:
-    return dg.load_from_defs_folder(project_root=REPO_ROOT)
 
 
 @dataclass
@@ -58,6 +55,7 @@ class RunObserver:
 
 
 def run_nightly_job(
+    settings: Settings,
     start: date,
     end: date,
     instance: dg.DagsterInstance | None = None,
@@ -71,7 +69,6 @@ def run_nightly_job(
     """
     observer = observer or RunObserver()
     instance = instance or dg.DagsterInstance.get()
-    settings = Settings.from_env()
     warehouse = settings.warehouse_dir
     with run_lock(warehouse, say=lambda text: observer.on_message("wait", text)):
         recovery = recover_interrupted_runs(instance, warehouse)
@@ -111,17 +108,16 @@ def _execute(
     observer: RunObserver,
     settings: Settings,
 ) -> RunOutcome:
-    defs = load_definitions()
+    defs = build_definitions(settings)
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     run_id = str(uuid.uuid4())
-    run_folder = settings.runs_dir / run_id
     watcher = RunWatcher(
         instance, run_id, RunLayout.of(defs), observer.on_progress, observer.on_message
     )
     # The console logger prints every Dagster and dbt line; quiet unless asked for. The full
     # event log stays in the instance for the UI either way.
     level = "INFO" if observer.verbose else "CRITICAL"
-    with watcher, _captured_output(None if observer.verbose else run_folder / "output.log"):
+    with watcher, _captured_output(None if observer.verbose else settings.run_output_log(run_id)):
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,

@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from harness.dbt_sql import SqlHarness
+from pipelines.lib.dbt_project import prepare_dbt_project
 from tests.pipeline_environment import PipelineEnvironment, temporary_pipeline_home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parse the dbt project once per session, before collection: the definitions and the
+    marts' grains are read from its manifest (a fresh clone has none; the CLI parses before
+    each run the same way). xdist workers use the one their controller wrote."""
+    if not hasattr(config, "workerinput"):
+        prepare_dbt_project()
 
 
 @pytest.fixture(scope="session")

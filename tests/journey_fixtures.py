@@ -16,40 +16,24 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.funnels.model import Funnel
 from pipelines.lib.generator import generate_exports
+from pipelines.lib.publish.marts import mart_grains
 from pipelines.lib.settings import Settings
 from tests.pipeline_environment import PipelineEnvironment
 from tests.reference import funnel as funnel_reference
 
-# One row per grain: the marts of tests/reference/analysis_marts.py.
-ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {
-    "agg_funnel_trends": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_grain",
-        "cohort_start",
-        "platform",
-        "campaign_id",
-    ),
-    "agg_time_to_convert": (
-        "funnel_id",
-        "funnel_version",
-        "platform",
-        "campaign_id",
-        "bucket_order",
-    ),
-    "agg_momentum_curve": ("funnel_id", "funnel_version", "platform", "campaign_id", "stage_order"),
-    "agg_intent_segments": (
-        "funnel_id",
-        "funnel_version",
-        "cohort_date",
-        "platform",
-        "campaign_id",
-        "intent_segment",
-        "stage_order",
-    ),
-}
+# The marts of tests/reference/analysis_marts.py; one row per grain, as each mart's yml declares
+# it (read from the dbt manifest, like publishing does).
+ANALYSIS_MARTS = (
+    "agg_funnel_trends",
+    "agg_time_to_convert",
+    "agg_momentum_curve",
+    "agg_intent_segments",
+)
+_GRAINS = mart_grains(dbt_project().manifest_path)
+ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {mart: _GRAINS[mart] for mart in ANALYSIS_MARTS}
 
 
 # --- a nightly run on generated exports --------------------------------------------------------

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.defs.shared import daily_partitions
 from pipelines.lib import settings as mf_settings
 
 # Ingestion replaces user ids with a keyed hash: one random key per test session keeps
@@ -43,8 +42,7 @@ def temporary_pipeline_home(
     timezone: str = "UTC",
     postgres_url: str | None = None,
 ) -> Iterator[mf_settings.Settings]:
-    """Every MICROFUNNEL_* variable set explicitly (the dbt asset writes
-    MICROFUNNEL_WAREHOUSE_DIR into os.environ, so nothing may be inherited) and restored after."""
+    """Every MICROFUNNEL_* variable set explicitly (nothing inherited) and restored after."""
     with pytest.MonkeyPatch.context() as mp:
         for name in PIPELINE_ENV_VARS:
             mp.delenv(name, raising=False)
@@ -56,9 +54,4 @@ def temporary_pipeline_home(
         mp.setenv(mf_settings.ENV_PSEUDONYMIZATION_KEY, SESSION_KEY)
         if postgres_url:
             mp.setenv(mf_settings.ENV_POSTGRES_URL, postgres_url)
-        daily_partitions.cache_clear()
-        try:
-            yield mf_settings.Settings.from_env()
-        finally:
-            daily_partitions.cache_clear()
-    daily_partitions.cache_clear()
+        yield mf_settings.Settings.from_env()

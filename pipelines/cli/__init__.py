@@ -5,11 +5,13 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from types import FrameType
 
 from pipelines.cli.commands import use_demo_key_if_unset
 from pipelines.cli.console import Console
 from pipelines.cli.errors import EXIT_FAILED, EXIT_USAGE, describe
 from pipelines.cli.parser import build_parser
+from pipelines.lib.settings import Settings
 
 __all__ = ["main", "use_demo_key_if_unset"]
 
@@ -17,7 +19,7 @@ __all__ = ["main", "use_demo_key_if_unset"]
 _received: list[int] = []
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGTERM and SIGHUP stop a run the way Ctrl-C does: whoever handles SIGINT right now
     (Dagster defers it to a safe point, ends the run and gives back its pool slots). A second
     one stops at once; the next run reclaims what that leaves (run_recovery)."""
@@ -41,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     _install_signal_handlers()
     try:
-        return args.func(args, console)
+        # Read once here; every command gets this object (nothing re-reads the environment).
+        return args.func(args, console, Settings.from_env())
     except KeyboardInterrupt:
         console.error("interrupted; the next run picks up from where this one stopped")
         return 130

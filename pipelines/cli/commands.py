@@ -6,6 +6,8 @@ import argparse
 import os
 import time
 import webbrowser
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,52 +16,46 @@ from pipelines.cli.errors import EXIT_FAILED, UserError
 from pipelines.cli.preflight import check_run_settings
 from pipelines.lib.dagster_home import write_instance_config
 from pipelines.lib.settings import (
+    DEMO_PSEUDONYMIZATION_KEY,
+    ENV_DAGSTER_HOME,
     ENV_END_DATE,
-    ENV_LANDING_DIR,
     ENV_PSEUDONYMIZATION_KEY,
     ENV_START_DATE,
-    ENV_WAREHOUSE_DIR,
     REPO_ROOT,
     Settings,
 )
 
 DEMO_START = date(2024, 3, 1)
 DEMO_END = date(2024, 3, 14)
-# Public, for sample data only: real exports need a secret key of their own.
-DEMO_PSEUDONYMIZATION_KEY = "microfunnel-demo-key-not-a-secret"
 
 
 def ensure_dagster_home() -> Path:
     """Runs are recorded in DAGSTER_HOME (default .dagster_home in the repository)."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home")))
+    home = Path(os.environ.get(ENV_DAGSTER_HOME) or REPO_ROOT / ".dagster_home")
     write_instance_config(home)
     return home
 
 
-def export_absolute_paths(settings: Settings) -> None:
-    """This process's Dagster code and its dbt child read the same variables: make them
-    absolute, so a relative path means the same folder to both."""
-    os.environ[ENV_LANDING_DIR] = str(settings.landing_dir)
-    os.environ[ENV_WAREHOUSE_DIR] = str(settings.warehouse_dir)
-    os.environ["MICROFUNNEL_FUNNELS_FILE"] = str(settings.funnels_file)
-
-
-def use_demo_key_if_unset(console: Console | None = None) -> bool:
-    """Sample-data flows: set the public demo key unless the user set a key; True if set."""
-    if os.environ.get(ENV_PSEUDONYMIZATION_KEY):
-        return False
-    os.environ[ENV_PSEUDONYMIZATION_KEY] = DEMO_PSEUDONYMIZATION_KEY
+def use_demo_key_if_unset(settings: Settings, console: Console | None = None) -> Settings:
+    """Sample-data flows: the public demo key unless the user set a key of their own."""
+    if settings.pseudonymization_key:
+        return settings
     (console or Console()).say(
         f"{ENV_PSEUDONYMIZATION_KEY} is not set: using the public demo key for the sample data "
         "(not a secret; set your own key for real exports)"
     )
-    return True
+    return replace(settings, pseudonymization_key=DEMO_PSEUDONYMIZATION_KEY)
 
 
-def use_demo_partitions_if_unset() -> None:
+def use_demo_partitions_if_unset(
+    settings: Settings, environ: Mapping[str, str] = os.environ
+) -> Settings:
     """The demo's daily partitions are its two weeks, so the UI shows them all filled."""
-    os.environ.setdefault(ENV_START_DATE, DEMO_START.isoformat())
-    os.environ.setdefault(ENV_END_DATE, DEMO_END.isoformat())
+    return replace(
+        settings,
+        start_date=settings.start_date if environ.get(ENV_START_DATE) else DEMO_START,
+        end_date=settings.end_date if environ.get(ENV_END_DATE) else DEMO_END,
+    )
 
 
 def _is_demo_landing(settings: Settings) -> bool:
@@ -69,14 +65,13 @@ def _is_demo_landing(settings: Settings) -> bool:
 # --- generate ----------------------------------------------------------------------------------
 
 
-def cmd_generate(args: argparse.Namespace, console: Console) -> int:
+def cmd_generate(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     from pipelines.lib.generator import generate_exports
 
     if args.end < args.start:
         raise UserError(f"--end {args.end} is before --start {args.start} (both are included)")
     if args.events_per_day < 1:
         raise UserError(f"--events-per-day must be at least 1, got {args.events_per_day}")
-    settings = Settings.from_env()
     landing = Path(args.landing_dir).resolve() if args.landing_dir else settings.landing_dir
     began = time.monotonic()
     summary = generate_exports(
@@ -93,7 +88,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
         f"export days, {summary.ad_rows:,} Google Ads rows, {len(summary.campaigns)} campaigns "
         f"({time.monotonic() - began:.1f} s)"
     )
-    if not os.environ.get(ENV_PSEUDONYMIZATION_KEY):
+    if not settings.pseudonymization_key:
         console.say(
             f"Note: `microfunnel run` needs {ENV_PSEUDONYMIZATION_KEY}; `microfunnel demo` "
             "uses a public demo key when it is unset."
@@ -104,14 +99,19 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
 # --- run / demo ---------------------------------------------------------------------------------
 
 
-def run_range(start: date, end: date, console: Console, *, verbose: bool = False) -> bool:
+def run_range(
+    settings: Settings, start: date, end: date, console: Console, *, verbose: bool = False
+) -> bool:
     """Check the settings, then materialize the nightly job over [start, end] as one run."""
+    import dagster as dg
+
+    from pipelines.lib.dbt_project import prepare_dbt_project
     from pipelines.runner import RunObserver, run_nightly_job
 
-    settings = Settings.from_env()
     check_run_settings(settings, start, end)
-    ensure_dagster_home()
-    export_absolute_paths(settings)
+    home = ensure_dagster_home()
+    # The asset definitions are built from dbt's manifest: parse the models as they are now.
+    prepare_dbt_project()
     days = (end - start).days + 1
     console.say(
         f"Running the nightly job for {start} .. {end} ({days} day{'s' * (days > 1)}) "
@@ -119,14 +119,15 @@ def run_range(start: date, end: date, console: Console, *, verbose: bool = False
     )
     began = time.monotonic()
     observer = RunObserver(console.progress, console.message, verbose=verbose)
-    outcome = run_nightly_job(start, end, observer=observer)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        outcome = run_nightly_job(settings, start, end, instance=instance, observer=observer)
     console.finish_run(outcome.progress)
     if outcome:
         console.say(f"Run {outcome.run_id[:8]} succeeded in {time.monotonic() - began:.0f} s")
         return True
     for failure in outcome.failures:
         console.error(f"{failure.phase} step {failure.step} failed: {failure.message}")
-    dbt_log = settings.runs_dir / outcome.run_id / "dbt.log"
+    dbt_log = settings.dbt_log(outcome.run_id)
     if dbt_log.exists():
         console.say(f"  dbt log: {dbt_log}")
     console.say(
@@ -137,6 +138,7 @@ def run_range(start: date, end: date, console: Console, *, verbose: bool = False
 
 
 def print_outputs(settings: Settings, console: Console) -> None:
+    """Each funnel's stage table and the comparison verdicts, then where the outputs are."""
     from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
     from pipelines.lib.funnel_report.text_formats import format_stage_table
 
@@ -155,22 +157,20 @@ def print_outputs(settings: Settings, console: Console) -> None:
     console.say(f"  reporting DuckDB:           {reporting_db}")
     console.say(f"  reporting Parquet:          {settings.reporting_parquet_dir}")
     console.say(f"  HTML report:                {settings.report_path}")
-    console.say(f"  Dagster runs (make ui):     {os.environ.get('DAGSTER_HOME')}")
+    console.say(f"  Dagster runs (make ui):     {ensure_dagster_home()}")
 
 
-def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    if not run_range(args.start, args.end, console, verbose=args.verbose):
+def cmd_run(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    if not run_range(settings, args.start, args.end, console, verbose=args.verbose):
         return EXIT_FAILED
-    print_outputs(Settings.from_env(), console)
+    print_outputs(settings, console)
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+def cmd_demo(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     from pipelines.lib.generator import generate_exports
 
-    use_demo_key_if_unset(console)
-    use_demo_partitions_if_unset()
-    settings = Settings.from_env()
+    settings = use_demo_partitions_if_unset(use_demo_key_if_unset(settings, console))
     began = time.monotonic()
     console.say(
         f"Generating sample exports for {DEMO_START} .. {DEMO_END} "
@@ -180,7 +180,7 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         settings.landing_dir, DEMO_START, DEMO_END, events_per_day=args.events_per_day, seed=7
     )
     console.say(f"  done in {time.monotonic() - began:.1f} s")
-    if not run_range(DEMO_START, DEMO_END, console, verbose=args.verbose):
+    if not run_range(settings, DEMO_START, DEMO_END, console, verbose=args.verbose):
         return EXIT_FAILED
     print_outputs(settings, console)
     return 0
@@ -189,10 +189,9 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 # --- purge / report / ui ------------------------------------------------------------------------
 
 
-def cmd_purge(args: argparse.Namespace, console: Console) -> int:
+def cmd_purge(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     from pipelines.lib.privacy.purge import purge_erased_users
 
-    settings = Settings.from_env()
     erasure_file = settings.erasure_list_path
     if not erasure_file.exists():
         raise UserError(f"no erasure list at {erasure_file}: nothing to purge")
@@ -209,8 +208,8 @@ def cmd_purge(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    report = Settings.from_env().report_path
+def cmd_report(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    report = settings.report_path
     if not report.exists():
         raise UserError(f"no report yet at {report}: run `microfunnel run` first")
     console.say(str(report))
@@ -219,18 +218,17 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_ui(args: argparse.Namespace, console: Console) -> int:
+def cmd_ui(args: argparse.Namespace, console: Console, settings: Settings) -> int:
     from pipelines.cli.ui import serve_ui
 
-    ensure_dagster_home()
-    settings = Settings.from_env()
+    home = ensure_dagster_home()
     if _is_demo_landing(settings):
         # The UI on the demo's data: runs launched there hash ids with the demo's key, and
         # the partitions are the demo's days.
-        use_demo_key_if_unset(console)
-        use_demo_partitions_if_unset()
-    export_absolute_paths(Settings.from_env())
+        settings = use_demo_partitions_if_unset(use_demo_key_if_unset(settings, console))
     console.say(
         f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it and everything it started)"
     )
-    return serve_ui(args.port, args.host)
+    # The UI's processes read their settings from the environment this process gives them.
+    child_env = {**os.environ, **settings.environ(), ENV_DAGSTER_HOME: str(home)}
+    return serve_ui(args.port, args.host, child_env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipelines.cli.preflight import PreflightError
 from pipelines.lib.funnels import FunnelConfigError
 from pipelines.lib.ingest.errors import IngestError
-from pipelines.lib.landing import LandingPathError
+from pipelines.lib.landing_files import LandingPathError
 from pipelines.lib.privacy import PseudonymizationKeyError
 from pipelines.lib.settings import SettingsError
 

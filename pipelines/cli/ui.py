@@ -8,9 +8,11 @@ outright, so nothing is left listening on the port.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.lib.processes import die_with_parent, stop_process_group
@@ -35,9 +37,15 @@ def _child_setup() -> None:
     die_with_parent(signal.SIGINT)
 
 
-def serve_ui(port: int, host: str = "127.0.0.1") -> int:
-    """Run the UI until it exits or this process is asked to stop; return its exit code."""
-    dg = str(Path(sys.executable).with_name("dg"))
+def serve_ui(port: int, host: str, env: Mapping[str, str]) -> int:
+    """Run the UI until it exits or this process is asked to stop; return its exit code.
+
+    `env` is the UI's whole environment: its code servers read their settings from it.
+    """
+    venv_bin = Path(sys.executable).parent
+    dg = str(venv_bin / "dg")
+    # dagster-dbt finds dbt on PATH when `dg dev` re-parses the project (prepare_if_dev).
+    env = {**env, "PATH": os.pathsep.join([str(venv_bin), env.get("PATH", os.defpath)])}
     command = [
         dg,
         "dev",
@@ -52,6 +60,7 @@ def serve_ui(port: int, host: str = "127.0.0.1") -> int:
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
+        env=env,
         start_new_session=True,  # our signals reach it through stop_process_group only
         preexec_fn=_child_setup,
     )

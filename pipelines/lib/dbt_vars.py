@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
+
+from pipelines.lib.dbt_var_defaults import LATE_DATA_DAYS_VAR
 
 
 def reprocess_from(first_partition: date, longest_window_days: int, late_data_days: int) -> date:
@@ -15,14 +20,34 @@ def reprocess_from(first_partition: date, longest_window_days: int, late_data_da
     return first_partition - timedelta(days=longest_window_days + late_data_days + 1)
 
 
-def dbt_vars(reprocess_from_date: date | None, late_data_days: int) -> dict[str, object]:
-    return {
+# The warehouse folder dbt reads the lake from and writes its DuckDB file into (profiles.yml,
+# the lake sources); passed with the run's vars, so no process environment is changed.
+WAREHOUSE_DIR_VAR = "microfunnel__warehouse_dir"
+VARS_FLAG = "--vars"
+
+
+def dbt_vars(
+    reprocess_from_date: date | None, late_data_days: int, warehouse_dir: Path | None = None
+) -> dict[str, object]:
+    variables: dict[str, object] = {
         "microfunnel__reprocess_from": (
             reprocess_from_date.isoformat() if reprocess_from_date else None
         ),
-        "microfunnel__late_data_days": late_data_days,
+        LATE_DATA_DAYS_VAR: late_data_days,
     }
+    if warehouse_dir is not None:
+        variables[WAREHOUSE_DIR_VAR] = str(warehouse_dir)
+    return variables
 
 
 def dbt_build_args(variables: dict[str, object]) -> list[str]:
-    return ["build", "--vars", json.dumps(variables, sort_keys=True)]
+    return ["build", VARS_FLAG, json.dumps(variables, sort_keys=True)]
+
+
+def warehouse_dir_in(args: Sequence[str]) -> Path | None:
+    """The warehouse folder named in a dbt command line's --vars, if any."""
+    for flag, value in itertools.pairwise(args):
+        if flag == VARS_FLAG:
+            warehouse = json.loads(value).get(WAREHOUSE_DIR_VAR)
+            return Path(warehouse) if warehouse else None
+    return None

@@ -15,11 +15,15 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
+fcntl: ModuleType | None
 try:  # POSIX only; elsewhere runs are not serialized across processes (documented).
-    import fcntl
+    import fcntl as _posix_fcntl
+
+    fcntl = _posix_fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 LOCK_NAME = ".microfunnel.lock"
 log = logging.getLogger(__name__)

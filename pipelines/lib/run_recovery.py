@@ -69,10 +69,10 @@ def recover_interrupted_runs(instance: dg.DagsterInstance, warehouse_dir: Path) 
     released = []
     storage = instance.event_log_storage
     for run_id in sorted(storage.get_concurrency_run_ids()):
-        run = instance.get_run_by_id(run_id)
+        holder = instance.get_run_by_id(run_id)
         # Slots of this warehouse's dead runs, and of any run that has ended (a leak).
-        ours = run is not None and run.tags.get(WAREHOUSE_TAG) == str(warehouse_dir)
-        if run is None or run.is_finished or ours:
+        ours = holder is not None and holder.tags.get(WAREHOUSE_TAG) == str(warehouse_dir)
+        if holder is None or holder.is_finished or ours:
             storage.free_concurrency_slots_for_run(run_id)
             released.append(run_id)
     return Recovery(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from pipelines.lib.dbt_var_defaults import default_late_data_days
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
@@ -25,9 +27,17 @@ ENV_LATE_DATA_DAYS = "MICROFUNNEL_LATE_DATA_DAYS"
 ENV_POSTGRES_URL = "MICROFUNNEL_POSTGRES_URL"
 ENV_PSEUDONYMIZATION_KEY = "MICROFUNNEL_PSEUDONYMIZATION_KEY"
 ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
+# Dagster's own: the instance folder (run history) the CLI and its UI record runs in.
+ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
 DEFAULT_START_DATE = date(2024, 1, 1)
 MAX_LATE_DATA_DAYS = 365
+# Public, for sample data only (`microfunnel demo`): real exports need a secret key of their own.
+DEMO_PSEUDONYMIZATION_KEY = "microfunnel-demo-key-not-a-secret"
+# Output file names under the warehouse: here only, read through the Settings properties.
+TRANSFORM_DB_FILE = "microfunnel.duckdb"
+REPORTING_DB_FILE = "reporting.duckdb"
+REPORT_FILE = "funnel_report.html"
 
 
 class SettingsError(ValueError):
@@ -45,7 +55,8 @@ class Settings:
     start_date: date = DEFAULT_START_DATE
     # Last daily partition; None keeps the partitions open (a new one each day for the schedule).
     end_date: date | None = None
-    late_data_days: int = 3
+    # Default: dbt_project.yml's var microfunnel__late_data_days.
+    late_data_days: int = field(default_factory=default_late_data_days)
     # Secrets: never in repr (logs, tracebacks, the Dagster UI).
     postgres_url: str | None = field(default=None, repr=False)
     pseudonymization_key: str | None = field(default=None, repr=False)
@@ -64,7 +75,7 @@ class Settings:
     @property
     def duckdb_path(self) -> Path:
         """The transformation database that dbt writes (single writer)."""
-        return self.warehouse_dir / "microfunnel.duckdb"
+        return self.warehouse_dir / TRANSFORM_DB_FILE
 
     @property
     def reporting_dir(self) -> Path:
@@ -74,7 +85,7 @@ class Settings:
     @property
     def reporting_db_path(self) -> Path:
         """The reporting DuckDB file BI tools open (replaced atomically on each publish)."""
-        return self.reporting_dir / "reporting.duckdb"
+        return self.reporting_dir / REPORTING_DB_FILE
 
     @property
     def reporting_parquet_dir(self) -> Path:
@@ -84,13 +95,42 @@ class Settings:
     @property
     def report_path(self) -> Path:
         """The self-contained HTML funnel report."""
-        return self.reporting_dir / "funnel_report.html"
+        return self.reporting_dir / REPORT_FILE
 
     @property
     def runs_dir(self) -> Path:
         """One folder per Dagster run id: dbt's artifacts and dbt.log, and the run's output.log
         (what a quiet command-line run did not print)."""
         return self.warehouse_dir / "runs"
+
+    def run_dir(self, run_id: str) -> Path:
+        """dbt's artifacts and log of one run (its target path)."""
+        return self.runs_dir / run_id
+
+    def run_output_log(self, run_id: str) -> Path:
+        """What the steps of a quiet command-line run printed."""
+        return self.run_dir(run_id) / "output.log"
+
+    def dbt_log(self, run_id: str) -> Path:
+        """dbt's own log of one run (dbt writes dbt.log into its log path, the run folder)."""
+        return self.run_dir(run_id) / "dbt.log"
+
+    def environ(self) -> dict[str, str]:
+        """These settings as the MICROFUNNEL_* variables, for a child process (the UI's code
+        servers) that reads its own settings: absolute paths, so both mean the same folders."""
+        values = {
+            ENV_LANDING_DIR: str(self.landing_dir),
+            ENV_WAREHOUSE_DIR: str(self.warehouse_dir),
+            ENV_FUNNELS_FILE: str(self.funnels_file),
+            ENV_TIMEZONE: self.timezone,
+            ENV_START_DATE: self.start_date.isoformat(),
+            ENV_END_DATE: self.end_date.isoformat() if self.end_date else None,
+            ENV_LATE_DATA_DAYS: str(self.late_data_days),
+            ENV_POSTGRES_URL: self.postgres_url,
+            ENV_PSEUDONYMIZATION_KEY: self.pseudonymization_key,
+            ENV_ERASURE_FILE: str(self.erasure_file) if self.erasure_file else None,
+        }
+        return {name: value for name, value in values.items() if value}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,7 +179,7 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
 def _late_data_days(env: Mapping[str, str]) -> int:
     raw = env.get(ENV_LATE_DATA_DAYS)
     if not raw:
-        return 3
+        return default_late_data_days()
     try:
         days = int(raw.strip())
     except ValueError:

@@ -63,7 +63,7 @@ class Nightly:
 
 
 def capture(settings: Settings, instance: dg.DagsterInstance, start: date, end: date) -> Run:
-    succeeded = run_nightly_job(start, end, instance=instance)
+    succeeded = run_nightly_job(settings, start, end, instance=instance)
     if not succeeded:
         return Run(False, run_failures(instance), {}, {})
     reporting = settings.reporting_dir / "reporting.duckdb"

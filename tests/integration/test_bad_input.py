@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipelines.defs.ingest.events import build_events_asset
-from pipelines.defs.shared import MicrofunnelResource
+from pipelines.defs.shared import MicrofunnelResource, daily_partitions
 from pipelines.lib.generator import ga4_path, generate_exports, report_path
 from pipelines.lib.privacy import pseudonym_sql, pseudonymization_key
 from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY, Settings
@@ -88,7 +88,7 @@ def bad_ga4_run(
         with export.open("a", encoding="utf-8") as handle:
             handle.write(good[1][: len(good[1]) // 2] + "\n")  # cut off mid-record
             handle.write(json.dumps(row) + "\n")
-        succeeded = run_nightly_job(DAY, DAY, instance=instance)
+        succeeded = run_nightly_job(settings, DAY, DAY, instance=instance)
         failures = step_failures(instance, instance.get_runs(limit=1)[0].run_id)
     return BadGa4Run(
         settings=settings,
@@ -161,7 +161,7 @@ def test_a_google_ads_report_missing_a_required_column_fails_the_run_naming_file
         report = report_path(settings.landing_dir, DAY)
         drop_column(report, MISSING_COLUMN)
         assert count_lines(report) > 1
-        succeeded = run_nightly_job(DAY, DAY, instance=instance)
+        succeeded = run_nightly_job(settings, DAY, DAY, instance=instance)
         run = instance.get_runs(limit=1)[0]
         failures = step_failures(instance, run.run_id)
 
@@ -194,7 +194,7 @@ def ingest_ga4_events(settings: Settings, instance: dg.DagsterInstance) -> dg.Ex
         erasure_file=str(settings.erasure_list_path),
     )
     return dg.materialize(
-        [build_events_asset()],
+        [build_events_asset(daily_partitions(settings))],
         partition_key=FIXTURE_DAY.isoformat(),
         instance=instance,
         resources={"microfunnel": resource},

@@ -69,7 +69,7 @@ def nightly(
     with generated_exports(
         root, pipeline_environment, START, END, events_per_day=EVENTS_PER_DAY, seed=SEED
     ) as (settings, instance):
-        if not run_nightly_job(START, END, instance=instance):
+        if not run_nightly_job(settings, START, END, instance=instance):
             yield Nightly(settings, False, run_failures(instance), {}, [], None)
             return
         tables = {name: read_table(settings.duckdb_path, name) for name in READ}

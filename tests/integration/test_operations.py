@@ -192,12 +192,14 @@ KILL_BEFORE_SWAP = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from pipelines.defs.publish.reporting import MARTS
+    from pipelines.lib.dbt_project import dbt_project
+    from pipelines.lib.publish.marts import published_marts
     from pipelines.lib.publish import publish_duckdb
 
     def replace(src, dst):
         os.kill(os.getpid(), signal.SIGKILL)
     os.replace = replace
+    MARTS = published_marts(dbt_project().manifest_path)
     publish_duckdb(Path(sys.argv[1]), MARTS, Path(sys.argv[2]), None)
     """
 )

@@ -224,7 +224,7 @@ class RunOutcome:
 
 
 def run_range(instance: dg.DagsterInstance, start: date, end: date) -> RunOutcome:
-    succeeded = run_nightly_job(start, end, instance=instance)
+    succeeded = run_nightly_job(Settings.from_env(), start, end, instance=instance)
     run_id = latest_run_id(instance)
     return RunOutcome(succeeded, run_id, "" if succeeded else run_failures(instance, run_id))
 

@@ -92,7 +92,7 @@ def nightly(
         root, pipeline_environment, START, END, events_per_day=EVENTS_PER_DAY, seed=SEED
     ) as (settings, instance):
         assert rename_campaign(settings.landing_dir, RENAMED, HOSTILE) > 0
-        succeeded = run_nightly_job(START, END, instance=instance)
+        succeeded = run_nightly_job(settings, START, END, instance=instance)
         yield Nightly(
             succeeded,
             "" if succeeded else run_failures(instance),

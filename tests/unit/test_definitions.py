@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.defs.shared import dbt_project
+from pipelines.definitions import build_definitions
+from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.settings import DBT_PROJECT_DIR
-from pipelines.runner import load_definitions
 from tests.pipeline_environment import PipelineEnvironment
 
 JOB = "microfunnel_nightly"
@@ -35,8 +35,8 @@ def defs(
     tmp_path_factory: pytest.TempPathFactory, pipeline_environment: PipelineEnvironment
 ) -> Iterator[dg.Definitions]:
     home = tmp_path_factory.mktemp("definitions")
-    with pipeline_environment(home, date(2024, 1, 1)):
-        yield load_definitions()
+    with pipeline_environment(home, date(2024, 1, 1)) as settings:
+        yield build_definitions(settings)
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +150,8 @@ def test_the_nightly_job_and_its_schedule_exist(defs: dg.Definitions, graph) -> 
 def test_partitions_honour_the_reporting_timezone_and_start_date(
     tmp_path: Path, pipeline_environment: PipelineEnvironment
 ) -> None:
-    with pipeline_environment(tmp_path, date(2024, 2, 10), timezone="America/New_York"):
-        defs = load_definitions()
+    with pipeline_environment(tmp_path, date(2024, 2, 10), timezone="America/New_York") as settings:
+        defs = build_definitions(settings)
     job = defs.resolve_job_def(JOB)
     partitions = job.partitions_def
     assert isinstance(partitions, dg.DailyPartitionsDefinition)

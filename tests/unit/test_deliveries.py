@@ -21,7 +21,7 @@ from pipelines.lib.ingest.deliveries import (
 )
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.lake import PART_FILE, read_partitions_sql
-from pipelines.lib.landing import ga4_files_for_day, google_ads_files
+from pipelines.lib.landing_files import ga4_files_for_day, google_ads_files
 from pipelines.lib.schemas import EVENTS_COLUMNS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

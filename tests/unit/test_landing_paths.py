@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.lib.landing import (
+from pipelines.lib.landing_files import (
     LandingPathError,
     ga4_files_for_day,
     google_ads_files,

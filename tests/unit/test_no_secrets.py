@@ -115,7 +115,7 @@ def test_the_dagster_resource_takes_secrets_from_env_vars_only(monkeypatch, tmp_
     monkeypatch.setenv(ENV_PSEUDONYMIZATION_KEY, KEY)
     from pipelines.defs.resources import resources
 
-    resource = resources().resources["microfunnel"]
+    resource = resources(Settings.from_env()).resources["microfunnel"]
     # What the UI shows is the resource's config: the variable names, never the values.
     shown = repr(resource) + str(resource.__dict__)
     assert KEY not in shown and "pg-secret" not in shown

@@ -20,7 +20,11 @@ from pipelines.lib.privacy import (
 )
 from pipelines.lib.privacy.purge import purge_erased_users
 from pipelines.lib.schemas import EVENTS_COLUMNS
-from pipelines.lib.settings import ENV_PSEUDONYMIZATION_KEY, Settings
+from pipelines.lib.settings import (
+    DEMO_PSEUDONYMIZATION_KEY,
+    ENV_PSEUDONYMIZATION_KEY,
+    Settings,
+)
 
 KEY = "unit-test-pseudonymization-key"
 OTHER_KEY = "another-unit-test-key-0123"
@@ -224,13 +228,11 @@ def test_demo_sets_a_public_key_only_when_none_is_set(monkeypatch, capsys):
     from pipelines import cli
 
     monkeypatch.delenv(ENV_PSEUDONYMIZATION_KEY, raising=False)
-    assert cli.use_demo_key_if_unset()
+    demo = cli.use_demo_key_if_unset(Settings.from_env())
+    assert demo.pseudonymization_key == DEMO_PSEUDONYMIZATION_KEY
     assert ENV_PSEUDONYMIZATION_KEY in capsys.readouterr().out
     monkeypatch.setenv(ENV_PSEUDONYMIZATION_KEY, KEY)
-    assert not cli.use_demo_key_if_unset()
-    import os
-
-    assert os.environ[ENV_PSEUDONYMIZATION_KEY] == KEY
+    assert cli.use_demo_key_if_unset(Settings.from_env()).pseudonymization_key == KEY
 
 
 @pytest.mark.parametrize(

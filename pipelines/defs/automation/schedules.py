@@ -5,7 +5,6 @@ import dagster as dg
 NIGHTLY_JOB_NAME = "microfunnel_nightly"
 
 
-@dg.definitions
 def defs() -> dg.Definitions:
     nightly_job = dg.define_asset_job(
         name=NIGHTLY_JOB_NAME,

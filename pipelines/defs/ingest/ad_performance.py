@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_asset import ingest_multi_asset, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
-from pipelines.defs.ingest.landing import GOOGLE_ADS_REPORTS
+from pipelines.defs.ingest.landing_exports import GOOGLE_ADS_REPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import load_google_ads, write_partition
 from pipelines.lib.ingest.deliveries import (
@@ -18,36 +18,35 @@ from pipelines.lib.ingest.deliveries import (
 )
 from pipelines.lib.ingest.google_ads import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
-from pipelines.lib.landing import google_ads_files
+from pipelines.lib.landing_files import google_ads_files
 
 AD_PERFORMANCE = "ad_performance"
 AD_PERFORMANCE_QUARANTINE = "ad_performance_quarantine"
 
 
-def build_ad_performance_asset() -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name="ingest_google_ads",
-        **ingest_asset_args(
-            AD_PERFORMANCE,
-            AD_PERFORMANCE_QUARANTINE,
-            kinds={"googleads"},
-            landing=GOOGLE_ADS_REPORTS,
-            description=(
-                "Canonical ad performance (README: Canonical tables): one row per platform, "
-                "account, campaign, ad group, ad and day, partitioned by report day under "
-                "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
-                "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
-                "a file with the same content as another report is skipped as a duplicate "
-                "(metadata duplicate_files). Report columns the pipeline does not read "
-                "are ignored and listed (extra_columns); a day without rows is written "
-                "empty with a warning (empty_day)."
-            ),
-            quarantine_description=(
-                "Report rows that cannot be read right (unparseable or ambiguous numbers and "
-                "dates, ragged or repeated lines, negative metrics, a currency other than the "
-                "account's), with reason, file and line; a truncated or corrupt .gz report as "
-                "one row. Rows without a readable date are kept in the run's last day."
-            ),
+def build_ad_performance_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @ingest_multi_asset(
+        "ingest_google_ads",
+        partitions,
+        AD_PERFORMANCE,
+        AD_PERFORMANCE_QUARANTINE,
+        kinds={"googleads"},
+        landing=GOOGLE_ADS_REPORTS,
+        description=(
+            "Canonical ad performance (README: Canonical tables): one row per platform, "
+            "account, campaign, ad group, ad and day, partitioned by report day under "
+            "<warehouse>/lake/ad_performance/. A restated day: the last file wins. "
+            "Files read are recorded in <warehouse>/lake/landed_files/ (each run day); "
+            "a file with the same content as another report is skipped as a duplicate "
+            "(metadata duplicate_files). Report columns the pipeline does not read "
+            "are ignored and listed (extra_columns); a day without rows is written "
+            "empty with a warning (empty_day)."
+        ),
+        quarantine_description=(
+            "Report rows that cannot be read right (unparseable or ambiguous numbers and "
+            "dates, ragged or repeated lines, negative metrics, a currency other than the "
+            "account's), with reason, file and line; a truncated or corrupt .gz report as "
+            "one row. Rows without a readable date are kept in the run's last day."
         ),
     )
     def ingest_google_ads(
@@ -104,6 +103,5 @@ def build_ad_performance_asset() -> dg.AssetsDefinition:
     return ingest_google_ads
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_ad_performance_asset()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_ad_performance_asset(partitions)])

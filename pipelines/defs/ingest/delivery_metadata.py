@@ -1,5 +1,7 @@
 """Materialization metadata about what was delivered: duplicates, schema drift, empty days."""
 
+from __future__ import annotations
+
 from datetime import date
 
 import dagster as dg
@@ -11,7 +13,7 @@ from pipelines.lib.ingest.drift import SchemaDrift
 
 def delivery_metadata(
     plans: list[DeliveryPlan], results: list[IngestResult], empty_days: list[date]
-) -> dict[str, object]:
+) -> dict[str, dg.RawMetadataValue]:
     duplicates = [
         {"file": d.source_file, "same_content_as": d.first_seen_file, "sha256": d.sha256}
         for plan in plans

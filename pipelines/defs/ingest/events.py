@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.defs.ingest.ingest_asset import ingest_asset_args, ingest_outcome
+from pipelines.defs.ingest.ingest_asset import ingest_multi_asset, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
-from pipelines.defs.ingest.landing import GA4_EXPORTS
+from pipelines.defs.ingest.landing_exports import GA4_EXPORTS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
 from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
 from pipelines.lib.ingest.deliveries import (
@@ -21,37 +21,36 @@ from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.errors import duckdb_errors_redacted
 from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
-from pipelines.lib.landing import ga4_files_for_day
+from pipelines.lib.landing_files import ga4_files_for_day
 from pipelines.lib.privacy import protect_events
 
 EVENTS = "events"
 EVENTS_QUARANTINE = "events_quarantine"
 
 
-def build_events_asset() -> dg.AssetsDefinition:
-    @dg.multi_asset(
-        name="ingest_ga4_events",
-        **ingest_asset_args(
-            EVENTS,
-            EVENTS_QUARANTINE,
-            kinds={"ga4"},
-            landing=GA4_EXPORTS,
-            description=(
-                "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
-                "one Parquet partition per export day under <warehouse>/lake/events/. "
-                "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
-                "SHA-256; a file with the same content as one already delivered is "
-                "skipped as a duplicate (metadata duplicate_files). New event params "
-                "(properties) and fields are reported (new_params, new_fields); a day "
-                "with no file or no rows is written empty with a warning (empty_day)."
-            ),
-            quarantine_description=(
-                "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
-                "undecodable or over-long lines, fields of the wrong JSON type, missing "
-                "fields, impossible timestamps, repeated events), with the reason, file and "
-                "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
-                "without a line. Landed = loaded + quarantined, per file."
-            ),
+def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @ingest_multi_asset(
+        "ingest_ga4_events",
+        partitions,
+        EVENTS,
+        EVENTS_QUARANTINE,
+        kinds={"ga4"},
+        landing=GA4_EXPORTS,
+        description=(
+            "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
+            "one Parquet partition per export day under <warehouse>/lake/events/. "
+            "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
+            "SHA-256; a file with the same content as one already delivered is "
+            "skipped as a duplicate (metadata duplicate_files). New event params "
+            "(properties) and fields are reported (new_params, new_fields); a day "
+            "with no file or no rows is written empty with a warning (empty_day)."
+        ),
+        quarantine_description=(
+            "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
+            "undecodable or over-long lines, fields of the wrong JSON type, missing "
+            "fields, impossible timestamps, repeated events), with the reason, file and "
+            "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
+            "without a line. Landed = loaded + quarantined, per file."
         ),
     )
     def ingest_ga4_events(
@@ -114,6 +113,5 @@ def build_events_asset() -> dg.AssetsDefinition:
     return ingest_ga4_events
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_events_asset()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_events_asset(partitions)])

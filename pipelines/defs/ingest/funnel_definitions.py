@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.landing import FUNNELS_FILE
-from pipelines.defs.shared import LAKE_POOL, OWNERS, MicrofunnelResource, daily_partitions
+from pipelines.defs.ingest.landing_exports import FUNNELS_FILE
+from pipelines.defs.shared import LAKE_POOL, OWNERS, MicrofunnelResource
 from pipelines.lib.funnels import load_funnels, write_funnel_tables
 from pipelines.lib.funnels.versions import check_versions, write_history
 
 
-def build_funnel_definitions() -> dg.AssetsDefinition:
+def build_funnel_definitions(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         name="funnel_definitions",
         group_name="ingest",
@@ -16,7 +16,7 @@ def build_funnel_definitions() -> dg.AssetsDefinition:
         owners=OWNERS,
         deps=[FUNNELS_FILE],
         # Partitioned like everything it feeds so a day's run carries the current definitions.
-        partitions_def=daily_partitions(),
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=LAKE_POOL,
         description=(
@@ -48,6 +48,5 @@ def build_funnel_definitions() -> dg.AssetsDefinition:
     return funnel_definitions
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_funnel_definitions()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_funnel_definitions(partitions)])

@@ -1,22 +1,25 @@
 """What every ingestion multi-asset shares: its two specs (table + quarantine), its partitioning
 and checks, and the results it yields once the day range is written."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from pipelines.defs.ingest.delivery_metadata import delivery_metadata
 from pipelines.defs.ingest.ingest_metadata import ingest_metadata
 from pipelines.defs.ingest.lake_checks import check_specs, run_checks
-from pipelines.defs.shared import LAKE_POOL, OWNERS, daily_partitions
+from pipelines.defs.shared import LAKE_POOL, OWNERS
 from pipelines.lib.ingest import IngestResult
 from pipelines.lib.ingest.deliveries import DeliveryPlan
 from pipelines.lib.settings import Settings
 
 
-def ingest_asset_args(
+def ingest_multi_asset(
+    name: str,
+    partitions: dg.PartitionsDefinition,
     table: str,
     quarantine: str,
     *,
@@ -24,21 +27,30 @@ def ingest_asset_args(
     landing: dg.AssetSpec,
     description: str,
     quarantine_description: str,
-) -> dict[str, object]:
-    """Keyword arguments for `dg.multi_asset` of an ingestion asset."""
-    common = {"group_name": "ingest", "owners": OWNERS, "deps": [landing]}
-    return {
-        "specs": [
-            dg.AssetSpec(table, kinds={*kinds, "parquet"}, description=description, **common),
-            dg.AssetSpec(
-                quarantine, kinds={"parquet"}, description=quarantine_description, **common
-            ),
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """`dg.multi_asset` of an ingestion asset: the table and its quarantine, with checks."""
+
+    def spec(key: str, spec_kinds: set[str], spec_description: str) -> dg.AssetSpec:
+        return dg.AssetSpec(
+            key,
+            kinds=spec_kinds,
+            description=spec_description,
+            group_name="ingest",
+            owners=OWNERS,
+            deps=[landing],
+        )
+
+    return dg.multi_asset(
+        name=name,
+        specs=[
+            spec(table, {*kinds, "parquet"}, description),
+            spec(quarantine, {"parquet"}, quarantine_description),
         ],
-        "check_specs": check_specs(table),
-        "partitions_def": daily_partitions(),
-        "backfill_policy": dg.BackfillPolicy.single_run(),
-        "pool": LAKE_POOL,
-    }
+        check_specs=check_specs(table),
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=LAKE_POOL,
+    )
 
 
 def ingest_outcome(

@@ -1,5 +1,7 @@
 """Materialization metadata every ingestion asset reports: files, rows, reconciliation."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 
 import dagster as dg
@@ -8,7 +10,7 @@ from pipelines.lib.ingest import IngestResult
 from pipelines.lib.privacy import erased_rows
 
 
-def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, object]:
+def ingest_metadata(results: list[IngestResult], rows_kind: str) -> dict[str, dg.RawMetadataValue]:
     dates = [r.min_date for r in results if r.min_date] + [
         r.max_date for r in results if r.max_date
     ]

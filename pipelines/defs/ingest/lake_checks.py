@@ -113,8 +113,8 @@ def run_checks(
     written: dict[date, Path],
     results: list[IngestResult],
     *,
+    settings: Settings,
     context: dg.AssetExecutionContext | None = None,
-    settings: Settings | None = None,
 ) -> Iterator[dg.AssetCheckResult]:
     """GX on each written partition (duplicates across days are dbt's to resolve), the
     quarantine share over the run, the computed warnings; then the history row of each."""
@@ -133,8 +133,9 @@ def run_checks(
         counts = partition_row_counts(table_dir)
         volume = [volume_anomaly(counts, day) for day in written]
         if asset_key == EVENTS_TABLE:
-            timezone = _timezone(context, settings)
-            freshness = [newest_event_freshness([p], d, timezone) for d, p in written.items()]
+            freshness = [
+                newest_event_freshness([p], d, settings.timezone) for d, p in written.items()
+            ]
         if asset_key == AD_PERFORMANCE_TABLE:
             events_dir = table_dir.parent / EVENTS_TABLE
             rates = [
@@ -157,17 +158,6 @@ def _current_context() -> dg.AssetExecutionContext | None:
         return dg.AssetExecutionContext.get()
     except Exception:  # called outside a Dagster step (scripts, tests)
         return None
-
-
-def _timezone(context: dg.AssetExecutionContext | None, settings: Settings | None) -> str:
-    if settings is not None:
-        return settings.timezone
-    if context is not None:
-        try:
-            return context.resources.microfunnel.settings().timezone
-        except Exception:  # an asset without the resource: the environment decides
-            pass
-    return Settings.from_env().timezone
 
 
 def _table_dir(written: dict[date, Path]) -> Path | None:

@@ -2,18 +2,18 @@
 
 import dagster as dg
 
-from pipelines.defs.shared import DUCKDB_POOL, OWNERS, MicrofunnelResource, daily_partitions
+from pipelines.defs.shared import DUCKDB_POOL, OWNERS, MicrofunnelResource
 from pipelines.lib.funnel_report.page import write_report
 
 
-def build_funnel_report() -> dg.AssetsDefinition:
+def build_funnel_report(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
         name="funnel_report",
         group_name="publish",
         kinds={"html"},
         owners=OWNERS,
         deps=["reporting_duckdb"],
-        partitions_def=daily_partitions(),
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
         description=(
@@ -43,6 +43,5 @@ def build_funnel_report() -> dg.AssetsDefinition:
     return funnel_report
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_funnel_report()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_funnel_report(partitions)])

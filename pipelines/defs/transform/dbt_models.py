@@ -1,7 +1,5 @@
 """The dbt project as daily-partitioned assets; a partition range runs as one dbt build."""
 
-import contextlib
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,17 +8,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.defs.shared import (
-    DUCKDB_POOL,
-    MicrofunnelResource,
-    daily_partitions,
-    dbt_project,
-    partition_dates,
-)
+from pipelines.defs.shared import DUCKDB_POOL, MicrofunnelResource, partition_dates
 from pipelines.defs.transform.translator import MicrofunnelDbtTranslator
+from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.dbt_vars import dbt_build_args, dbt_vars
 from pipelines.lib.rebuild_window import rebuild_start
-from pipelines.lib.settings import ENV_WAREHOUSE_DIR
 
 KEPT_RUNS = 10
 
@@ -34,27 +26,14 @@ def prune_run_folders(folder: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
-def build_dbt_models() -> dg.AssetsDefinition:
+def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     project = dbt_project()
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=MicrofunnelDbtTranslator(),
-        partitions_def=daily_partitions(),
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=DUCKDB_POOL,
     )
@@ -64,19 +43,16 @@ def build_dbt_models() -> dg.AssetsDefinition:
         settings = microfunnel.settings()
         start = rebuild_start(settings, partition_dates(context)[0])
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
-        args = dbt_build_args(dbt_vars(start, settings.late_data_days))
-        # dbt reads its paths from the same variable the resource was configured from; the
-        # subprocess inherits os.environ, which is restored once dbt has finished.
+        # dbt's paths come with its vars (profiles.yml and the lake sources read them).
+        args = dbt_build_args(dbt_vars(start, settings.late_data_days, settings.warehouse_dir))
         # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
         # names this log when a run fails. Older run folders are pruned.
-        target = settings.runs_dir / context.run_id
         prune_run_folders(settings.runs_dir, keep=KEPT_RUNS - 1)
-        with _environment(ENV_WAREHOUSE_DIR, str(settings.warehouse_dir)):
-            yield from dbt.cli(args, context=context, target_path=target).stream()
+        target = settings.run_dir(context.run_id)
+        yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return microfunnel_dbt_models
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_dbt_models()])
+def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:
+    return dg.Definitions(assets=[build_dbt_models(partitions)])

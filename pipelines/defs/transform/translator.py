@@ -1,19 +1,21 @@
-"""How dbt nodes appear in Dagster: lake sources map onto the ingestion assets."""
+"""How dbt nodes appear in Dagster. Groups and owners come from the models' `meta.dagster`
+(per folder in dbt_project.yml); what is special here: the lake sources are the ingestion assets
+that write them, so lineage reads exports -> ingest -> dbt."""
 
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from pipelines.defs.shared import OWNERS
-
-# dbt source -> the Dagster asset that writes it, so lineage reads exports -> ingest -> dbt.
+# dbt source -> the Dagster asset that writes it.
 SOURCE_ASSET_KEYS = {
     ("lake", "events"): dg.AssetKey("events"),
     ("lake", "ad_performance"): dg.AssetKey("ad_performance"),
 }
+# Every funnel_config table is written by the one funnel_definitions asset.
 FUNNEL_CONFIG_SOURCE = "funnel_config"
+FUNNEL_DEFINITIONS = dg.AssetKey("funnel_definitions")
 
 
 class MicrofunnelDbtTranslator(DagsterDbtTranslator):
@@ -24,17 +26,12 @@ class MicrofunnelDbtTranslator(DagsterDbtTranslator):
             )
         )
 
-    def get_asset_spec(
-        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
-    ) -> dg.AssetSpec:
-        spec = super().get_asset_spec(manifest, unique_id, project)
-        props = self.get_resource_props(manifest, unique_id)
-        if props["resource_type"] == "source":
-            if props["source_name"] == FUNNEL_CONFIG_SOURCE:
-                return spec.replace_attributes(key=dg.AssetKey("funnel_definitions"))
-            key = SOURCE_ASSET_KEYS.get((props["source_name"], props["name"]))
-            return spec.replace_attributes(key=key) if key else spec
-        layer = props["fqn"][1] if len(props["fqn"]) > 2 else "dbt"
-        return spec.replace_attributes(group_name=layer, owners=OWNERS).merge_attributes(
-            kinds={"duckdb"}
-        )
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            source = dbt_resource_props["source_name"]
+            if source == FUNNEL_CONFIG_SOURCE:
+                return FUNNEL_DEFINITIONS
+            key = SOURCE_ASSET_KEYS.get((source, dbt_resource_props["name"]))
+            if key is not None:
+                return key
+        return super().get_asset_key(dbt_resource_props)

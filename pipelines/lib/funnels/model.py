@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from types import MappingProxyType
-from typing import Literal
 
 # \Z, not $: `$` also matches before a trailing newline, so "abc\n" would pass.
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}\Z")
 PARAM_KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 PARAM_PREFIX = "param."
 
-FunnelKind = Literal["micro", "direct"]
 FUNNEL_KINDS: tuple[str, ...] = ("micro", "direct")
 # How stages are reached (docs/funnels.md section 2); the first one is the default.
 FUNNEL_MODES: tuple[str, ...] = ("ordered", "strict", "any_order")
@@ -35,24 +33,6 @@ INTENT_SEGMENTS: tuple[str, ...] = ("early", "mid", "late")
 # and `campaign_id` are derived by the pipeline before matching.
 NUMERIC_FIELDS: frozenset[str] = frozenset({"engagement_time_ms", "value"})
 BOOLEAN_FIELDS: frozenset[str] = frozenset({"is_paid_touch"})
-TEXT_FIELDS: frozenset[str] = frozenset(
-    {
-        "page_url",
-        "referrer",
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_content",
-        "utm_term",
-        "utm_id",
-        "click_id",
-        "click_id_type",
-        "currency",
-        "event_name",
-        "platform",
-        "campaign_id",
-    }
-)
 EVENT_FIELDS: tuple[str, ...] = (
     "page_url",
     "referrer",

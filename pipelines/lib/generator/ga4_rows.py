@@ -7,7 +7,7 @@ event_value_in_usd) appear only on the events that carry them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -264,8 +264,3 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
         bq.digits(st - ps + 1),
         '"}\n',
     )
-
-
-def event_dates(cohort: Cohort) -> np.ndarray:
-    """Calendar day (ordinal) of each event, for routing rows to files."""
-    return cohort.event_day + date(1970, 1, 1).toordinal()

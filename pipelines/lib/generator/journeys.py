@@ -198,14 +198,14 @@ def simulate_steps(rng: np.random.Generator, j: Journeys) -> Steps:
     kind[:, _RET] = tpl.KIND["return_visit"]
     j.conversion = conversion
 
-    jr, col = np.nonzero(present)  # row-major: journeys in order, steps in grid order
-    k = kind[jr, col]
+    jr, step_col = np.nonzero(present)  # row-major: journeys in order, steps in grid order
+    k = kind[jr, step_col]
     m = len(jr)
     session_start = np.isin(k, [tpl.KIND[x] for x in tpl.ENTRY_KINDS])
-    paid_entry = session_start & paid[jr] & ((col == _LAND) | (rng.random(m) < PAID_RECLICK))
+    paid_entry = session_start & paid[jr] & ((step_col == _LAND) | (rng.random(m) < PAID_RECLICK))
 
-    page = _pages(rng, j, jr, k, col, paid_entry)
-    gap = _gaps(rng, k, col, session_start)
+    page = _pages(rng, j, jr, k, step_col, paid_entry)
+    gap = _gaps(rng, k, step_col, session_start)
     return Steps(jr, k, session_start, paid_entry, page, gap)
 
 

@@ -128,7 +128,11 @@ class TemplateTable:
 
 
 def template_table() -> TemplateTable:
-    offsets, lengths, event, engagement, detail = [], [], [], [], []
+    offsets: list[int] = []
+    lengths: list[int] = []
+    event: list[int] = []
+    engagement: list[int] = []
+    detail: list[int] = []
     for kind in STEP_KINDS:
         offsets.append(len(event))
         lengths.append(len(kind.events))

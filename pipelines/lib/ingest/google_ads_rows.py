@@ -80,10 +80,6 @@ def _clean(sql: str, shape: str) -> str:
     return f"nullif(trim({sql}), '')"
 
 
-def _label(header: str) -> str:
-    return header.replace("'", "''")
-
-
 def _cells(
     con: duckdb.DuckDBPyConnection, lines: str, cells: str, path: Path, layout: Layout
 ) -> None:
@@ -239,7 +235,9 @@ def _insert_rows(
     layout: Layout,
     reading: FileReading,
 ) -> None:
-    helpers, values, problems = [], [], []
+    helpers: list[str] = []
+    values: list[str] = []
+    problems: list[str] = []
     for column in COLUMNS:
         if column.name not in layout.positions:
             values.append(f"null as {column.name}")

@@ -51,10 +51,6 @@ class NumberStyle:
     comma_rows: int
     basis: str
 
-    @property
-    def conflicting(self) -> bool:
-        return bool(self.point_rows and self.comma_rows)
-
 
 def decide(point_rows: int, comma_rows: int, delimiter: str) -> NumberStyle:
     if point_rows > comma_rows:

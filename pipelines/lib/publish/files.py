@@ -8,11 +8,15 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
+fcntl: ModuleType | None
 try:  # POSIX only; elsewhere publishers are not serialized (documented).
-    import fcntl
+    import fcntl as _posix_fcntl
+
+    fcntl = _posix_fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 
 @contextlib.contextmanager

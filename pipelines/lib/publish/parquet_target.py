@@ -128,14 +128,14 @@ def _publish_mart(
         return _publish_whole(con, spec, columns, table_dir, staging)
     data_columns = [c for c in columns if c.name != spec.partition_column]
     day_sql = select_sql(spec, data_columns, f"WHERE {spec.quoted_partition} = ?")
-    schema = con.execute(select_sql(spec, data_columns, "WHERE false")).fetch_arrow_table().schema
+    schema = con.execute(select_sql(spec, data_columns, "WHERE false")).to_arrow_table().schema
     existing = _existing_days(table_dir, spec)
     full = days is None or _schema_changed(existing, schema)
     # A full publish also removes days that no longer exist in the source.
     todo = sorted(set(existing) | set(source_days(con, spec, None))) if full else list(days or [])
     rows = 0
     for day in todo:
-        table = con.execute(day_sql, [day]).fetch_arrow_table()
+        table = con.execute(day_sql, [day]).to_arrow_table()
         rows += table.num_rows
         _swap_day(table, partition_dir(table_dir, spec, day), staging)
     fsync_dir(table_dir)
@@ -152,7 +152,7 @@ def _publish_whole(
     staging: Path,
 ) -> MartPublishResult:
     """Replace the mart's single file in one rename."""
-    table = con.execute(select_sql(spec, columns, "")).fetch_arrow_table()
+    table = con.execute(select_sql(spec, columns, "")).to_arrow_table()
     staged_file = staging / f"whole-{uuid.uuid4().hex[:12]}.parquet"
     pq.write_table(table, staged_file)
     fsync_file(staged_file)

@@ -24,7 +24,7 @@ import duckdb
 import psycopg
 import pyarrow.csv as pa_csv
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipelines.lib.publish.pg_types import SEND_AS_TEXT, canonical_postgres_type, postgres_type
 from pipelines.lib.publish.result import MartPublishResult, PublishError, PublishResult
@@ -77,7 +77,7 @@ def publish_postgres(
     if retries < 0 or backoff_seconds < 0:
         raise ValueError("retries and backoff_seconds must not be negative")
     target = describe_target(url, schema)
-    connect_kwargs = _connect_kwargs(url)
+    conninfo = _conninfo(url)
 
     duck = connect_memory()
     try:
@@ -91,9 +91,7 @@ def publish_postgres(
         attempts = retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                results = _publish_once(
-                    duck, url, connect_kwargs, schema, marts, columns, days, before_commit
-                )
+                results = _publish_once(duck, conninfo, schema, marts, columns, days, before_commit)
                 return PublishResult(kind="postgres", target=target, marts=tuple(results))
             except psycopg.OperationalError as exc:
                 reason = scrub(str(exc).strip(), url)
@@ -122,30 +120,33 @@ def publish_postgres(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _connect_kwargs(url: str) -> dict[str, object]:
+def _conninfo(url: str) -> str:
+    """`url` plus the application name, and a connect timeout unless the URL sets one."""
     try:
         given = conninfo_to_dict(url)
     except psycopg.Error:
         # The driver's message may quote the URL; ours never does.
         raise PublishError(f"invalid PostgreSQL URL {redact_url(url)}") from None
-    # autocommit: conn.transaction() then issues an explicit BEGIN ... COMMIT.
-    kwargs: dict[str, object] = {"application_name": "microfunnel-publish", "autocommit": True}
+    kwargs: dict[str, str | int] = {"application_name": "microfunnel-publish"}
     if "connect_timeout" not in given:
         kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS  # fail (and retry) instead of hanging
-    return kwargs
+    return make_conninfo(url, **kwargs)
 
 
 def _publish_once(
     duck: duckdb.DuckDBPyConnection,
-    url: str,
-    connect_kwargs: dict[str, object],
+    conninfo: str,
     schema: str,
     marts: Sequence[MartSpec],
     columns: dict[str, list[SourceColumn]],
     days: list[date] | None,
     before_commit: BeforeCommit | None,
 ) -> list[MartPublishResult]:
-    with psycopg.connect(url, **connect_kwargs) as conn, conn.transaction():  # type: ignore[arg-type]
+    # autocommit: conn.transaction() then issues an explicit BEGIN ... COMMIT.
+    with (
+        psycopg.connect(conninfo, autocommit=True) as conn,
+        conn.transaction(),
+    ):
         # One publisher per schema at a time; released at commit or rollback.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"microfunnel:{schema}"])
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
@@ -170,7 +171,7 @@ def _ensure_table(
     conn: psycopg.Connection, schema: str, spec: MartSpec, columns: list[SourceColumn]
 ) -> bool:
     """Create the table or add new source columns; True when every day must be rewritten."""
-    existing = dict(
+    existing: dict[str, str] = dict(
         conn.execute(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -244,7 +245,7 @@ def _replace(
     full: bool,
 ) -> MartPublishResult:
     table = _table(schema, spec)
-    if full:
+    if full or spec.partition_column is None:  # None: a whole-table mart, always full
         conn.execute(sql.SQL("DELETE FROM {}").format(table))
         replaced = source_days(duck, spec, None)
         where, params = partition_filter(spec, None)

@@ -35,7 +35,8 @@ def redact_url(url: str) -> str:
 def url_password(url: str) -> str | None:
     """The password in ``url``, to scrub it from driver messages; None when there is none."""
     try:
-        return conninfo_to_dict(url).get("password") or None
+        password = conninfo_to_dict(url).get("password")
+        return str(password) if password else None
     except psycopg.Error:
         return None
 

@@ -76,11 +76,6 @@ def _vectorizable(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**converted) if converted else frame
 
 
-def clear_caches() -> None:
-    """Forget loaded suites (e.g. after editing a suite file in a long-lived process)."""
-    _cached_suite.cache_clear()
-
-
 @functools.cache
 def _cached_suite(suite_name: str, expectations_dir: Path) -> gx.ExpectationSuite:
     return load_suite(suite_name, expectations_dir)

@@ -37,6 +37,5 @@ FUNNELS_FILE = dg.AssetSpec(
 )
 
 
-@dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(assets=[GA4_EXPORTS, GOOGLE_ADS_REPORTS, FUNNELS_FILE])
