@@ -32,7 +32,7 @@ stages as (
 
 -- Journeys of the current definitions, excluded ones left out.
 journeys as (
-    select * from {{ ref('int_funnel_journeys_counted') }}
+    select * from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded and is_current_version
 ),
 

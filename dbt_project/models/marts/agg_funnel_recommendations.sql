@@ -17,7 +17,7 @@ journeys as (
         platform,
         campaign_id,
         cohort_date
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded and is_current_version
 ),
 

@@ -25,7 +25,7 @@ journeys as (
         campaign_id,
         is_converted,
         is_final
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded and is_current_version
 ),
 
