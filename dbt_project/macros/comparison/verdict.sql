@@ -8,7 +8,7 @@
 
 
 {#
-  The comparison's verdict sentence per row (wording rules in _marts_comparison.yml): below the
+  The comparison's verdict sentence per row (wording rules in agg_sequence_comparison.yml): below the
   minimum entries on a side no difference is measurable; else which side converts more per hook,
   by what ratio, and whether the difference is significant. Input: rows with both sides' entries,
   conversions, rates and p_value; returns them with the column verdict added.
@@ -18,7 +18,7 @@
 {%- set alpha = sequence_comparison_thresholds().alpha %}
 with
 
--- Pieces of the verdict (wording rules in _marts_comparison.yml).
+-- Pieces of the verdict (wording rules in agg_sequence_comparison.yml).
 verdict_parts as (
     select
         *,

@@ -2,7 +2,7 @@
 
 -- "Fix this first": the flagged findings of agg_funnel_diagnostics turned into what to change,
 -- with the people and the ad spend each concerns, ranked by impact. Rules and wording:
--- _marts_recommendations.yml.
+-- agg_funnel_recommendations.yml.
 with
 
 diagnostics as (

@@ -4,7 +4,7 @@
 
 -- Micro-commitment sequence vs direct ask on the same denominator: journeys started (the
 -- hook). One row per (micro funnel, direct funnel) pair and cohort day, plus one over every
--- cohort (cohort_grain 'all'). Rules and verdict wording: _marts_comparison.yml;
+-- cohort (cohort_grain 'all'). Rules and verdict wording: agg_sequence_comparison.yml;
 -- the daily counts and the verdict are macros in macros/comparison/.
 with
 
