@@ -38,8 +38,8 @@ verdict_texts as (
     select
         *,
         case
-            when rate_ratio < 1.1 then printf('%.2fx ', rate_ratio)
-            when rate_ratio >= 1.1 then printf('%.1fx ', rate_ratio)
+            when rate_ratio < 1.1 then {{ format_number("'%.2fx '", 'rate_ratio') }}
+            when rate_ratio >= 1.1 then {{ format_number("'%.1fx '", 'rate_ratio') }}
             else ''
         end as ratio_text
     from verdict_parts

@@ -8,21 +8,21 @@
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 select
     max(
-        struct_pack(
-            event_at := events.event_at,
-            event_id := events.event_id,
-            platform := events.platform,
-            campaign_id := events.campaign_id
-        )
+        {{ struct_of([
+            ('event_at', 'events.event_at'),
+            ('event_id', 'events.event_id'),
+            ('platform', 'events.platform'),
+            ('campaign_id', 'events.campaign_id'),
+        ]) }}
     ) filter (
         where events.campaign_id is not null and events.event_at <= journeys.ended_at
     ) as last_touch,
     max(
-        struct_pack(
-            event_at := events.event_at,
-            event_id := events.event_id,
-            event_name := events.event_name
-        )
+        {{ struct_of([
+            ('event_at', 'events.event_at'),
+            ('event_id', 'events.event_id'),
+            ('event_name', 'events.event_name'),
+        ]) }}
     ) filter (
         where events.event_at >= journeys.furthest_reached_at
         and events.event_at <= journeys.ended_at
@@ -32,7 +32,7 @@ select
         and events.event_at <= journeys.ended_at
     ) as events_after,
     any_value(
-        struct_pack(platform := events.platform, campaign_id := events.campaign_id)
+        {{ struct_of([('platform', 'events.platform'), ('campaign_id', 'events.campaign_id')]) }}
     ) filter (where events.event_id = journeys.attribution_event_id) as attribution_touch,
     {% for k in range(1, max_stages + 1) -%}
     any_value(events.event_name) filter (

@@ -14,25 +14,26 @@ select
         when
             journeys.attribution_model = 'last_touch'
             and journey_activity.last_touch is not null
-            then struct_pack(
-                platform := struct_extract(journey_activity.last_touch, 'platform'),
-                campaign_id := struct_extract(journey_activity.last_touch, 'campaign_id')
-            )
+            then {{ struct_of([
+                ('platform', struct_field('journey_activity.last_touch', 'platform')),
+                ('campaign_id', struct_field('journey_activity.last_touch', 'campaign_id')),
+            ]) }}
         when
             journeys.attribution_model = 'stage'
-            and struct_extract(journey_activity.attribution_touch, 'campaign_id') is not null
+            and {{ struct_field('journey_activity.attribution_touch', 'campaign_id') }} is not null
             then journey_activity.attribution_touch
-        else struct_pack(
-            platform := journeys.entry_platform, campaign_id := journeys.entry_campaign_id
-        )
+        else {{ struct_of([
+            ('platform', 'journeys.entry_platform'),
+            ('campaign_id', 'journeys.entry_campaign_id'),
+        ]) }}
     end as attributed_touch,
-    struct_extract(attributed_touch, 'platform') as platform,
-    struct_extract(attributed_touch, 'campaign_id') as campaign_id,
+    {{ struct_field('attributed_touch', 'platform') }} as platform,
+    {{ struct_field('attributed_touch', 'campaign_id') }} as campaign_id,
     -- Drop-off point: only for journeys that did not convert.
     case when not journeys.is_converted then journey_activity.last_event end as dropoff,
-    struct_extract(dropoff, 'event_id') as dropoff_event_id,
-    struct_extract(dropoff, 'event_name') as dropoff_event_name,
-    struct_extract(dropoff, 'event_at') as dropoff_at,
+    {{ struct_field('dropoff', 'event_id') }} as dropoff_event_id,
+    {{ struct_field('dropoff', 'event_name') }} as dropoff_event_name,
+    {{ struct_field('dropoff', 'event_at') }} as dropoff_at,
     coalesce(journey_activity.events_after, 0) as events_after,
     {% for k in range(1, max_stages + 1) -%}
     journey_activity.stage_{{ k }}_event_name,

@@ -36,12 +36,12 @@ exclusion_windows as (
 select
     exclusion_windows.journey_id,
     min(
-        struct_pack(
-            event_at := exclusion_hits.event_at,
-            exclusion_order := exclusion_windows.exclusion_order,
-            event_id := exclusion_hits.event_id,
-            exclusion_name := exclusion_windows.exclusion_name
-        )
+        {{ struct_of([
+            ('event_at', 'exclusion_hits.event_at'),
+            ('exclusion_order', 'exclusion_windows.exclusion_order'),
+            ('event_id', 'exclusion_hits.event_id'),
+            ('exclusion_name', 'exclusion_windows.exclusion_name'),
+        ]) }}
     ) as first_exclusion
 from exclusion_windows
 inner join {{ exclusion_hits }} as exclusion_hits

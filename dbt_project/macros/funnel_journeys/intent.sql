@@ -7,10 +7,10 @@
 {% macro funnel_journey_campaign_intent(journeys, intent_campaigns) -%}
 select
     attributed.journey_id,
-    arg_min(
-        intent_campaigns.intent_segment,
-        case when intent_campaigns.campaign = attributed.campaign_id then 0 else 1 end
-    ) as intent_segment
+    {{ value_at_min(
+        'intent_campaigns.intent_segment',
+        'case when intent_campaigns.campaign = attributed.campaign_id then 0 else 1 end'
+    ) }} as intent_segment
 from {{ journeys }} as attributed
 inner join {{ intent_campaigns }} as intent_campaigns
     on

@@ -41,38 +41,40 @@ journey_entries as (
     inner join {{ sequence }} as entry_event
         on
             walked_journeys.funnel_id = entry_event.funnel_id
-            and walked_journeys.sequence_events[walked_journeys.stage_positions[1]].event_id
+            and {{ list_element(
+                'walked_journeys.sequence_events',
+                list_element('walked_journeys.stage_positions', '1')
+            ) }}.event_id
             = entry_event.event_id
 ),
 
 -- any_order: the walk stops matching at the conversion; an optional stage still unmatched then
 -- is matched by its first event after the entry within the deadline (it may come later).
+{%- set event_j = list_element('sequence_events', 'j') %}
+{%- set first_later_match = list_filter(
+    integer_range(
+        list_element('stage_positions', '1') ~ ' + 1',
+        list_length('sequence_events') ~ ' + 1'
+    ),
+    'j',
+    '((' ~ event_j ~ '.stage_mask >> (k - 1)) & 1) = 1 and ' ~ event_j ~ '.event_at <= deadline_at'
+) %}
 journey_matches as (
     select
         *,
         case
             when
                 funnel_mode = 'any_order'
-                and list_bit_or(
-                    list_transform(
-                        stage_positions, (v, k) -> case when v > 0 then 1 << (k - 1) else 0 end
-                    )
-                ) & any_order_required_mask = any_order_required_mask
-                then list_transform(
-                    stage_positions,
-                    (v, k) -> case
+                and {{ list_bit_or(list_transform(
+                    'stage_positions', 'v, k', 'case when v > 0 then 1 << (k - 1) else 0 end'
+                )) }} & any_order_required_mask = any_order_required_mask
+                then {% call list_transform('stage_positions', 'v, k') -%}
+                    case
                         when v = 0
-                            then coalesce(
-                                list_filter(
-                                    range(stage_positions[1] + 1, len(sequence_events) + 1),
-                                    j -> ((sequence_events[j].stage_mask >> (k - 1)) & 1) = 1
-                                    and sequence_events[j].event_at <= deadline_at
-                                )[1],
-                                0
-                            )
+                            then coalesce({{ list_element(first_later_match, '1') }}, 0)
                         else v
                     end
-                )
+                {%- endcall %}
             else stage_positions
         end as matched_positions
     from journey_entries
@@ -85,7 +87,7 @@ journey_positions as (
     select
         *,
         {% for k in range(1, max_stages + 1) -%}
-        {%- set matched_k = 'nullif(matched_positions[' ~ k ~ '], 0)' %}
+        {%- set matched_k = 'nullif(' ~ list_element('matched_positions', k) ~ ', 0)' %}
         {%- if k <= 2 %}
         {{ matched_k }} as stage_{{ k }}_sequence
         {%- else -%}
@@ -94,12 +96,15 @@ journey_positions as (
             when
                 {{ matched_k }} is not null
                 {%- for j in range(2, k) %}
-                and (stage_{{ j }}_is_optional or matched_positions[{{ j }}] > 0)
+                and (stage_{{ j }}_is_optional or {{ list_element('matched_positions', j) }} > 0)
                 {%- endfor %}
                 then greatest(
                     {{ matched_k }}
                     {%- for j in range(2, k) %},
-                    case when not stage_{{ j }}_is_optional then matched_positions[{{ j }}] end
+                    case
+                        when not stage_{{ j }}_is_optional
+                            then {{ list_element('matched_positions', j) }}
+                    end
                     {%- endfor %}
                 )
         end as stage_{{ k }}_sequence
@@ -113,8 +118,9 @@ journey_stages as (
     select
         *,
         {% for k in range(1, max_stages + 1) -%}
-        sequence_events[stage_{{ k }}_sequence].event_at as stage_{{ k }}_reached_at,
-        sequence_events[stage_{{ k }}_sequence].event_id as stage_{{ k }}_sequence_event_id,
+        {%- set reaching_event = list_element('sequence_events', 'stage_' ~ k ~ '_sequence') %}
+        {{ reaching_event }}.event_at as stage_{{ k }}_reached_at,
+        {{ reaching_event }}.event_id as stage_{{ k }}_sequence_event_id,
         {% endfor -%}
         case
             {% for k in range(max_stages, 1, -1) -%}

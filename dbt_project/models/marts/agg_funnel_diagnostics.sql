@@ -4,8 +4,9 @@
 {%- set min_journeys = diagnostics_thresholds().min_journeys %}
 
 -- What to fix in a funnel, one row per finding, per funnel, platform and campaign (plus the
--- '(all)' rollup), over every cohort present. Rules and evidence wording: agg_funnel_diagnostics.yml.
--- Each finding is a macro in macros/diagnostics/ over the groups and steps below.
+-- '(all)' rollup), over every cohort present. Rules and evidence wording:
+-- agg_funnel_diagnostics.yml. Each finding is a macro in macros/diagnostics/ over the groups
+-- and steps below.
 with
 
 funnels as (

@@ -133,8 +133,8 @@ final as (
                 then {{ seconds_between('attributed.started_at', 'attributed.ended_at') }}
         end as seconds_to_convert,
         attributed.first_exclusion is not null as is_excluded,
-        struct_extract(attributed.first_exclusion, 'exclusion_name') as excluded_by,
-        struct_extract(attributed.first_exclusion, 'event_id') as excluded_event_id,
+        {{ struct_field('attributed.first_exclusion', 'exclusion_name') }} as excluded_by,
+        {{ struct_field('attributed.first_exclusion', 'event_id') }} as excluded_event_id,
         attributed.dropoff_event_id,
         attributed.dropoff_event_name,
         attributed.dropoff_at,
