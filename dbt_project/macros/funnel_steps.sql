@@ -11,10 +11,23 @@
   any_order_required_mask.
 #}
 {% macro funnel_walk_state_type() -%}
-    struct(
-        t bigint, m integer, s bigint, cur integer, aat bigint, aseq integer, mm integer,
-        b bigint, r integer[], js integer[][]
-    )
+    {{ struct_type([
+        ('t', 'bigint'), ('m', 'integer'), ('s', 'bigint'), ('cur', 'integer'), ('aat', 'bigint'),
+        ('aseq', 'integer'), ('mm', 'integer'), ('b', 'bigint'), ('r', list_type('integer')),
+        ('js', list_type(list_type('integer'))),
+    ]) }}
+{%- endmacro %}
+
+
+{# A walk state (fields as above; unset ones null). #}
+{% macro funnel_walk_state(
+    t='null', m='null', s='null', cur='null', aat='null', aseq='null', mm='null', b='null',
+    r='null', js='null'
+) -%}
+    {{ struct_of([
+        ('t', t), ('m', m), ('s', s), ('cur', cur), ('aat', aat), ('aseq', aseq), ('mm', mm),
+        ('b', b), ('r', r), ('js', js),
+    ]) }}
 {%- endmacro %}
 
 
@@ -36,19 +49,13 @@
 {% macro funnel_walk_qualifying(acc, x) -%}
     (
         {{ x }}.m
-        & walk_candidate_masks[{{ acc }}.cur]
+        & {{ list_element('walk_candidate_masks', acc ~ '.cur') }}
         & case
             when walk_max_gaps_us is null then -1
-            else list_bit_or(
-                list_transform(
-                    walk_max_gaps_us,
-                    (gap_us, k) -> case
-                        when gap_us is null or {{ x }}.t - {{ acc }}.aat <= gap_us
-                            then 1 << (k - 1)
-                        else 0
-                    end
-                )
-            )
+            else {{ list_bit_or(list_transform('walk_max_gaps_us', 'gap_us, k',
+                'case when gap_us is null or ' ~ x ~ '.t - ' ~ acc ~ '.aat <= gap_us'
+                ~ ' then 1 << (k - 1) else 0 end'
+            )) }}
         end
     )
 {%- endmacro %}
@@ -59,24 +66,23 @@
     {%- set qualifying = funnel_walk_qualifying(acc, x) %}
     {%- set next_stage = 'cast(floor(log2(' ~ qualifying ~ ')) as integer) + 1' %}
     {%- set matched = acc ~ '.mm | (' ~ x ~ '.m & ~1)' %}
+    {%- set position = 'cast(' ~ i ~ ' as integer)' %}
     case
         -- Rule 3: a stage-1 event after the previous journey ended starts the next one.
         when ({{ x }}.m & 1) = 1 and {{ x }}.t > {{ funnel_walk_end(acc) }}
-            then struct_pack(
-                t := {{ x }}.t,
-                m := {{ x }}.m,
-                s := {{ x }}.t,
-                cur := 1,
-                aat := {{ x }}.t,
-                aseq := cast({{ i }} as integer),
-                mm := 0,
-                b := {{ acc }}.b,
-                r := list_resize([cast({{ i }} as integer)], stage_count, 0),
-                js := case
-                    when {{ acc }}.cur = 0 then {{ acc }}.js
-                    else list_append({{ acc }}.js, {{ acc }}.r)
-                end
-            )
+            then {{ funnel_walk_state(
+                t=x ~ '.t',
+                m=x ~ '.m',
+                s=x ~ '.t',
+                cur='1',
+                aat=x ~ '.t',
+                aseq=position,
+                mm='0',
+                b=acc ~ '.b',
+                r=list_resize(list_of([position]), 'stage_count', '0'),
+                js='case when ' ~ acc ~ '.cur = 0 then ' ~ acc ~ '.js else '
+                ~ list_append(acc ~ '.js', acc ~ '.r') ~ ' end',
+            ) }}
         -- ordered / strict: the first qualifying event advances to its highest candidate stage.
         when
             funnel_mode != 'any_order'
@@ -84,21 +90,19 @@
             and {{ x }}.t <= {{ acc }}.s + window_us
             and (funnel_mode != 'strict' or {{ i }} = {{ acc }}.aseq + 1)
             and {{ qualifying }} != 0
-            then struct_pack(
-                t := {{ x }}.t,
-                m := {{ x }}.m,
-                s := {{ acc }}.s,
-                cur := {{ next_stage }},
-                aat := {{ x }}.t,
-                aseq := cast({{ i }} as integer),
-                mm := {{ acc }}.mm,
-                b := {{ acc }}.b,
-                -- Stages skip forward only: keep the positions before the new stage, append it.
-                r := list_append(
-                    list_resize({{ acc }}.r, {{ next_stage }} - 1, 0), cast({{ i }} as integer)
-                ),
-                js := {{ acc }}.js
-            )
+            {#- Stages skip forward only: keep the positions before the new stage, append it. #}
+            then {{ funnel_walk_state(
+                t=x ~ '.t',
+                m=x ~ '.m',
+                s=acc ~ '.s',
+                cur=next_stage,
+                aat=x ~ '.t',
+                aseq=position,
+                mm=acc ~ '.mm',
+                b=acc ~ '.b',
+                r=list_append(list_resize(acc ~ '.r', next_stage ~ ' - 1', '0'), position),
+                js=acc ~ '.js',
+            ) }}
         -- any_order: each stage's first event after the entry; converted once every required
         -- stage is matched (at this event, the latest of them).
         when
@@ -106,29 +110,22 @@
             and {{ acc }}.cur between 1 and stage_count - 1
             and {{ x }}.t <= {{ acc }}.s + window_us
             and ({{ x }}.m & ~{{ acc }}.mm & ~1) != 0
-            then struct_pack(
-                t := {{ x }}.t,
-                m := {{ x }}.m,
-                s := {{ acc }}.s,
-                cur := case
-                    when ({{ matched }}) & any_order_required_mask = any_order_required_mask
-                        then cast(stage_count as integer)
-                    else 1
-                end,
-                aat := {{ x }}.t,
-                aseq := cast({{ i }} as integer),
-                mm := {{ matched }},
-                b := {{ acc }}.b,
-                r := list_transform(
-                    {{ acc }}.r,
-                    (v, k) -> case
-                        when v = 0 and k > 1 and (({{ x }}.m >> (k - 1)) & 1) = 1
-                            then cast({{ i }} as integer)
-                        else v
-                    end
+            then {{ funnel_walk_state(
+                t=x ~ '.t',
+                m=x ~ '.m',
+                s=acc ~ '.s',
+                cur='case when (' ~ matched ~ ') & any_order_required_mask'
+                ~ ' = any_order_required_mask then cast(stage_count as integer) else 1 end',
+                aat=x ~ '.t',
+                aseq=position,
+                mm=matched,
+                b=acc ~ '.b',
+                r=list_transform(acc ~ '.r', 'v, k',
+                    'case when v = 0 and k > 1 and ((' ~ x ~ '.m >> (k - 1)) & 1) = 1 then '
+                    ~ position ~ ' else v end'
                 ),
-                js := {{ acc }}.js
-            )
+                js=acc ~ '.js',
+            ) }}
         else {{ acc }}
     end
 {%- endmacro %}
@@ -183,13 +180,13 @@
                         then try_cast({{ f }}.field_value as double) != {{ f }}.value_number
                     else {{ f }}.field_value != {{ f }}.value_text
                 end
-        when 'in' then list_contains({{ f }}.value_list, {{ f }}.field_value)
-        when 'not_in' then not list_contains({{ f }}.value_list, {{ f }}.field_value)
+        when 'in' then {{ list_contains(f ~ '.value_list', f ~ '.field_value') }}
+        when 'not_in' then not {{ list_contains(f ~ '.value_list', f ~ '.field_value') }}
         when 'gt' then try_cast({{ f }}.field_value as double) > {{ f }}.value_number
         when 'gte' then try_cast({{ f }}.field_value as double) >= {{ f }}.value_number
         when 'lt' then try_cast({{ f }}.field_value as double) < {{ f }}.value_number
         when 'lte' then try_cast({{ f }}.field_value as double) <= {{ f }}.value_number
-        when 'contains' then contains({{ f }}.field_value, {{ f }}.value_text)
+        when 'contains' then {{ text_contains(f ~ '.field_value', f ~ '.value_text') }}
         when 'is_null' then {{ f }}.field_value is null
         when 'not_null' then {{ f }}.field_value is not null
     end

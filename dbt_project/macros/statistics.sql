@@ -110,7 +110,7 @@
 
 {# A rate as a percentage with one decimal: 0.0412 -> '4.1%'. #}
 {% macro percent_text(rate) -%}
-    printf('%.1f%%', 100.0 * {{ rate }})
+    {{ format_number("'%.1f%%'", '100.0 * ' ~ rate) }}
 {%- endmacro %}
 
 {# A count with thousands separators: 4120 -> '4,120'. #}
@@ -122,17 +122,17 @@
 {% macro p_value_text(p) -%}
     case
         when {{ p }} < 0.001 then 'p < 0.001'
-        when {{ p }} < 0.1 then printf('p = %.3f', {{ p }})
-        else printf('p = %.2f', {{ p }})
+        when {{ p }} < 0.1 then {{ format_number("'p = %.3f'", p) }}
+        else {{ format_number("'p = %.2f'", p) }}
     end
 {%- endmacro %}
 
 {# A duration in seconds: '45 s', '12.5 min', '2.5 h', '1.2 d'. #}
 {% macro duration_text(seconds) -%}
     case
-        when {{ seconds }} < 60 then printf('%.0f s', {{ seconds }})
-        when {{ seconds }} < 3600 then printf('%.1f min', {{ seconds }} / 60.0)
-        when {{ seconds }} < 86400 then printf('%.1f h', {{ seconds }} / 3600.0)
-        else printf('%.1f d', {{ seconds }} / 86400.0)
+        when {{ seconds }} < 60 then {{ format_number("'%.0f s'", seconds) }}
+        when {{ seconds }} < 3600 then {{ format_number("'%.1f min'", seconds ~ ' / 60.0') }}
+        when {{ seconds }} < 86400 then {{ format_number("'%.1f h'", seconds ~ ' / 3600.0') }}
+        else {{ format_number("'%.1f d'", seconds ~ ' / 86400.0') }}
     end
 {%- endmacro %}

@@ -8,7 +8,7 @@
 {%- endmacro %}
 
 {% macro duckdb__seconds_between(start_at, end_at) -%}
-    ((epoch_us({{ end_at }}) - epoch_us({{ start_at }})) / 1000000.0)
+    (({{ epoch_microseconds(end_at) }} - {{ epoch_microseconds(start_at) }}) / 1000000.0)
 {%- endmacro %}
 
 

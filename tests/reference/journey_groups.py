@@ -1,5 +1,5 @@
 """Journey grouping shared by the Python references of the analysis marts (analysis_marts,
-comparison_marts), as the dbt models share int_funnel_journeys_counted: organic journeys
+comparison_marts), as the dbt models share fct_funnel_journeys_counted: organic journeys
 are grouped under named placeholders, and '(all)' keys the rollup over every campaign."""
 
 from __future__ import annotations

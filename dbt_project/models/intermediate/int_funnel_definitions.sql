@@ -33,17 +33,14 @@ stages_wide as (
 walk_settings as (
     select
         funnel_id,
-        list(
-            case
-                when next_required_stage is not null
-                    then (1 << next_required_stage) - (1 << stage_order)
-                else 0
-            end
-            order by stage_order
-        ) as walk_candidate_masks,
+        {{ ordered_list_agg(
+            'case when next_required_stage is not null'
+            ~ ' then (1 << next_required_stage) - (1 << stage_order) else 0 end',
+            'stage_order'
+        ) }} as walk_candidate_masks,
         case
             when bool_or(max_gap_seconds is not null)
-                then list(max_gap_seconds * 1000000 order by stage_order)
+                then {{ ordered_list_agg('max_gap_seconds * 1000000', 'stage_order') }}
         end as walk_max_gaps_us,
         cast(
             sum(

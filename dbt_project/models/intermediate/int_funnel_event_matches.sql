@@ -66,16 +66,14 @@ matcher_filters as (
         match_kind,
         target_order,
         matcher_id,
-        list(
-            struct_pack(
-                field_name := field_name,
-                param_key := param_key,
-                operator := operator,
-                value_text := value_text,
-                value_number := value_number,
-                value_list := value_list
-            )
-        ) as filter_list
+        {{ list_agg(struct_of([
+            ('field_name', 'field_name'),
+            ('param_key', 'param_key'),
+            ('operator', 'operator'),
+            ('value_text', 'value_text'),
+            ('value_number', 'value_number'),
+            ('value_list', 'value_list'),
+        ])) }} as filter_list
     from filters
     group by funnel_id, match_kind, target_order, matcher_id
 ),
@@ -146,15 +144,15 @@ matches as (
     where
         filter_count = 0
         or coalesce(
-            list_bool_and(
+            {{ list_bool_and(list_transform(
                 list_transform(
-                    list_transform(
-                        filter_list,
-                        f -> struct_insert(f, field_value := {{ funnel_filter_field_value('f') }})
-                    ),
-                    fv -> coalesce({{ funnel_filter_result('fv') }}, false)
-                )
-            ),
+                    'filter_list',
+                    'f',
+                    struct_with_field('f', 'field_value', funnel_filter_field_value('f'))
+                ),
+                'fv',
+                'coalesce(' ~ funnel_filter_result('fv') ~ ', false)'
+            )) }},
             false
         )
 )

@@ -9,7 +9,7 @@ events as (
 identified as (
     select
         anonymous_id,
-        arg_min(user_id, event_at) as user_id
+        {{ value_at_min('user_id', 'event_at') }} as user_id
     from events
     where
         user_id is not null

@@ -2,7 +2,7 @@
 
 -- "Fix this first": the flagged findings of agg_funnel_diagnostics turned into what to change,
 -- with the people and the ad spend each concerns, ranked by impact. Rules and wording:
--- _marts_recommendations.yml.
+-- agg_funnel_recommendations.yml.
 with
 
 diagnostics as (
@@ -17,7 +17,7 @@ journeys as (
         platform,
         campaign_id,
         cohort_date
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded and is_current_version
 ),
 
@@ -124,11 +124,7 @@ candidates as (
         end as recommendation
     from diagnostics
     left join replaced_asks
-        on
-            diagnostics.funnel_id = replaced_asks.funnel_id
-            and diagnostics.funnel_version = replaced_asks.funnel_version
-            and diagnostics.platform = replaced_asks.platform
-            and diagnostics.campaign_id = replaced_asks.campaign_id
+        on {{ same_diagnostic_group('diagnostics', 'replaced_asks') }}
     -- slowest_step is a ranking, not a fault: a slow step that filters people is covered by
     -- the drop-off, one that filters nobody by delay_without_filter.
     where
@@ -146,11 +142,7 @@ with_stakes as (
         case when candidates.campaign_id = '(all)' then 'funnel' else 'campaign' end as scope
     from candidates
     inner join groups
-        on
-            candidates.funnel_id = groups.funnel_id
-            and candidates.funnel_version = groups.funnel_version
-            and candidates.platform = groups.platform
-            and candidates.campaign_id = groups.campaign_id
+        on {{ same_diagnostic_group('candidates', 'groups') }}
 ),
 
 final as (

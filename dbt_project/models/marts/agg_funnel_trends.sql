@@ -15,7 +15,7 @@ journeys as (
         seconds_to_convert,
         is_excluded,
         is_final
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
 ),
 
 -- is_final only moves forward in time, so the newest final cohort day of a funnel version

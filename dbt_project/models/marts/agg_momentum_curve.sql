@@ -5,7 +5,7 @@
 with
 
 journey_stages as (
-    select * from {{ ref('int_funnel_journey_stages_counted') }}
+    select * from {{ ref('fct_funnel_journey_stages_counted') }}
 ),
 
 -- Every journey also counts in the rollup over all campaigns.

@@ -1,11 +1,11 @@
 {{ config(materialized='table') }}
 
-{%- set min_entries = var('microfunnel__comparison_min_entries', 30) %}
-{%- set alpha = var('microfunnel__comparison_p_value', 0.05) %}
+{%- set alpha = sequence_comparison_thresholds().alpha %}
 
 -- Micro-commitment sequence vs direct ask on the same denominator: journeys started (the
 -- hook). One row per (micro funnel, direct funnel) pair and cohort day, plus one over every
--- cohort (cohort_grain 'all'). Rules and verdict wording: _marts_comparison.yml.
+-- cohort (cohort_grain 'all'). Rules and verdict wording: agg_sequence_comparison.yml;
+-- the daily counts and the verdict are macros in macros/comparison/.
 with
 
 funnels as (
@@ -25,7 +25,7 @@ journeys as (
         campaign_id,
         is_converted,
         is_final
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded and is_current_version
 ),
 
@@ -44,52 +44,8 @@ pairs as (
     where micro.funnel_kind = 'micro' and direct.funnel_kind = 'direct'
 ),
 
-daily_counts as (
-    select
-        funnel_id,
-        cohort_date,
-        count(*) as entries,
-        count(*) filter (where is_converted) as conversions,
-        bool_and(is_final) as is_final
-    from journeys
-    group by funnel_id, cohort_date
-),
-
--- Spend behind a funnel's journeys: each campaign-day with journeys counts once.
-campaign_days as (
-    select distinct
-        funnel_id,
-        platform,
-        campaign_id,
-        cohort_date
-    from journeys
-    -- Organic journeys (campaign '(none)') have no spend.
-    where campaign_id != '(none)'
-),
-
-daily_spend as (
-    select
-        campaign_days.funnel_id,
-        campaign_days.cohort_date,
-        {{ exact_sum('ad_spend.spend') }} as spend
-    from campaign_days
-    inner join ad_spend
-        on
-            campaign_days.platform = ad_spend.platform
-            and campaign_days.campaign_id = ad_spend.campaign_id
-            and campaign_days.cohort_date = ad_spend.report_date
-    group by campaign_days.funnel_id, campaign_days.cohort_date
-),
-
 daily_sides as (
-    select
-        daily_counts.*,
-        daily_spend.spend
-    from daily_counts
-    left join daily_spend
-        on
-            daily_counts.funnel_id = daily_spend.funnel_id
-            and daily_counts.cohort_date = daily_spend.cohort_date
+    {{ sequence_comparison_daily_sides('journeys', 'ad_spend') }}
 ),
 
 -- Every cohort day on which either side of a pair has a journey.
@@ -193,31 +149,8 @@ statistics as (
     from tested
 ),
 
--- Pieces of the verdict (wording rules in _marts_comparison.yml).
-verdict_parts as (
-    select
-        *,
-        -- Higher rate / lower rate; two decimals below 1.1 so that 1.04 does not read 1.0.
-        case
-            when direct_conversion_rate > 0 and micro_conversion_rate > direct_conversion_rate
-                then micro_conversion_rate / direct_conversion_rate
-            when micro_conversion_rate > 0 and direct_conversion_rate > micro_conversion_rate
-                then direct_conversion_rate / micro_conversion_rate
-        end as rate_ratio,
-        case when p_value < {{ alpha }} then 'significant (' else 'not significant (' end
-        || {{ p_value_text('p_value') }} || ')' as significance_text
-    from statistics
-),
-
-verdict_texts as (
-    select
-        *,
-        case
-            when rate_ratio < 1.1 then printf('%.2fx ', rate_ratio)
-            when rate_ratio >= 1.1 then printf('%.1fx ', rate_ratio)
-            else ''
-        end as ratio_text
-    from verdict_parts
+verdicts as (
+    {{ sequence_comparison_verdicts('statistics') }}
 ),
 
 final as (
@@ -254,28 +187,9 @@ final as (
         z_score,
         p_value,
         coalesce(p_value < {{ alpha }}, false) as is_significant,
-        case
-            when micro_entries < {{ min_entries }} or direct_entries < {{ min_entries }}
-                then
-                    'no difference measurable yet: fewer than {{ min_entries }} entries on a side'
-                    || ' (micro ' || {{ count_text('micro_entries') }}
-                    || ', direct ' || {{ count_text('direct_entries') }} || ')'
-            when micro_conversion_rate = direct_conversion_rate
-                then
-                    'no difference: both sides convert '
-                    || {{ percent_text('micro_conversion_rate') }} || ' per hook'
-            when micro_conversion_rate > direct_conversion_rate
-                then
-                    'micro sequence converts ' || ratio_text || 'more per hook ('
-                    || {{ percent_text('micro_conversion_rate') }} || ' vs '
-                    || {{ percent_text('direct_conversion_rate') }} || '); ' || significance_text
-            else
-                'direct ask converts ' || ratio_text || 'more per hook ('
-                || {{ percent_text('direct_conversion_rate') }} || ' vs '
-                || {{ percent_text('micro_conversion_rate') }} || '); ' || significance_text
-        end as verdict,
+        verdict,
         is_final
-    from verdict_texts
+    from verdicts
 )
 
 select * from final

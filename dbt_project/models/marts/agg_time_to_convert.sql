@@ -31,7 +31,7 @@ conversions as (
         platform,
         campaign_id,
         seconds_to_convert
-    from {{ ref('int_funnel_journeys_counted') }}
+    from {{ ref('fct_funnel_journeys_counted') }}
     where is_converted and not is_excluded
 ),
 

@@ -6,7 +6,7 @@
 with
 
 journeys as (
-    select * from {{ ref('int_funnel_journeys_counted') }}
+    select * from {{ ref('fct_funnel_journeys_counted') }}
     where not is_excluded
 ),
 

@@ -1,0 +1,289 @@
+{#
+  List (array) functions and lambdas. DuckDB implements them natively (duckdb__); default__ is
+  the Spark SQL / ANSI higher-order-function form, a starting point for another engine. Lambda
+  bodies come from a call block, so long bodies read as SQL:
+
+      {% call list_transform('filter_list', 'f') %} f.value {% endcall %}
+
+  Lists and lambda indexes count from 1, as in DuckDB: an engine counting from 0 (Spark's
+  transform index) needs its own implementation where a lambda reads the index.
+#}
+
+{% macro list_transform(list, params, body=none) -%}
+    {%- set body = caller() if body is none else body %}
+    {{ return(adapter.dispatch('list_transform', 'microfunnel')(list, params, body)) }}
+{%- endmacro %}
+
+{% macro default__list_transform(list, params, body) -%}
+    transform({{ list }}, ({{ params }}) -> {{ body }})
+{%- endmacro %}
+
+{% macro duckdb__list_transform(list, params, body) -%}
+    list_transform({{ list }}, ({{ params }}) -> {{ body }})
+{%- endmacro %}
+
+
+{% macro list_filter(list, params, body=none) -%}
+    {%- set body = caller() if body is none else body %}
+    {{ return(adapter.dispatch('list_filter', 'microfunnel')(list, params, body)) }}
+{%- endmacro %}
+
+{% macro default__list_filter(list, params, body) -%}
+    filter({{ list }}, ({{ params }}) -> {{ body }})
+{%- endmacro %}
+
+{% macro duckdb__list_filter(list, params, body) -%}
+    list_filter({{ list }}, ({{ params }}) -> {{ body }})
+{%- endmacro %}
+
+
+{# Folds the list from `initial` with the lambda (accumulator, element[, index]). #}
+{% macro list_reduce(list, params, initial, body=none) -%}
+    {%- set body = caller() if body is none else body %}
+    {{ return(adapter.dispatch('list_reduce', 'microfunnel')(list, params, initial, body)) }}
+{%- endmacro %}
+
+{% macro default__list_reduce(list, params, initial, body) -%}
+    {%- if params.split(',') | length > 2 -%}
+        {{ exceptions.raise_compiler_error("list_reduce with an index parameter needs an engine-specific implementation") }}
+    {%- endif -%}
+    aggregate({{ list }}, {{ initial }}, ({{ params }}) -> {{ body }})
+{%- endmacro %}
+
+{% macro duckdb__list_reduce(list, params, initial, body) -%}
+    list_reduce({{ list }}, ({{ params }}) -> {{ body }}, {{ initial }})
+{%- endmacro %}
+
+
+{# The element at a 1-based position (null past the end). #}
+{% macro list_element(list, position) -%}
+    {{ return(adapter.dispatch('list_element', 'microfunnel')(list, position)) }}
+{%- endmacro %}
+
+{% macro default__list_element(list, position) -%}
+    element_at({{ list }}, {{ position }})
+{%- endmacro %}
+
+{% macro duckdb__list_element(list, position) -%}
+    {{ list }}[{{ position }}]
+{%- endmacro %}
+
+
+{# The first `length` elements. #}
+{% macro list_head(list, length) -%}
+    {{ return(adapter.dispatch('list_head', 'microfunnel')(list, length)) }}
+{%- endmacro %}
+
+{% macro default__list_head(list, length) -%}
+    slice({{ list }}, 1, {{ length }})
+{%- endmacro %}
+
+{% macro duckdb__list_head(list, length) -%}
+    {{ list }}[1:{{ length }}]
+{%- endmacro %}
+
+
+{% macro list_length(list) -%}
+    {{ return(adapter.dispatch('list_length', 'microfunnel')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_length(list) -%}
+    cardinality({{ list }})
+{%- endmacro %}
+
+{% macro duckdb__list_length(list) -%}
+    len({{ list }})
+{%- endmacro %}
+
+
+{# The integers start .. stop - 1, as a list. #}
+{% macro integer_range(start, stop) -%}
+    {{ return(adapter.dispatch('integer_range', 'microfunnel')(start, stop)) }}
+{%- endmacro %}
+
+{% macro default__integer_range(start, stop) -%}
+    sequence({{ start }}, {{ stop }} - 1)
+{%- endmacro %}
+
+{% macro duckdb__integer_range(start, stop) -%}
+    range({{ start }}, {{ stop }})
+{%- endmacro %}
+
+
+{% macro list_append(list, element) -%}
+    {{ return(adapter.dispatch('list_append', 'microfunnel')(list, element)) }}
+{%- endmacro %}
+
+{% macro default__list_append(list, element) -%}
+    concat({{ list }}, array({{ element }}))
+{%- endmacro %}
+
+{% macro duckdb__list_append(list, element) -%}
+    list_append({{ list }}, {{ element }})
+{%- endmacro %}
+
+
+{# The list cut or padded with `fill` to `length` elements. #}
+{% macro list_resize(list, length, fill) -%}
+    {{ return(adapter.dispatch('list_resize', 'microfunnel')(list, length, fill)) }}
+{%- endmacro %}
+
+{% macro default__list_resize(list, length, fill) -%}
+    transform(
+        sequence(1, {{ length }}),
+        i -> coalesce(element_at({{ list }}, i), {{ fill }})
+    )
+{%- endmacro %}
+
+{% macro duckdb__list_resize(list, length, fill) -%}
+    list_resize({{ list }}, {{ length }}, {{ fill }})
+{%- endmacro %}
+
+
+{% macro list_contains(list, element) -%}
+    {{ return(adapter.dispatch('list_contains', 'microfunnel')(list, element)) }}
+{%- endmacro %}
+
+{% macro default__list_contains(list, element) -%}
+    array_contains({{ list }}, {{ element }})
+{%- endmacro %}
+
+{% macro duckdb__list_contains(list, element) -%}
+    list_contains({{ list }}, {{ element }})
+{%- endmacro %}
+
+
+{% macro list_max(list) -%}
+    {{ return(adapter.dispatch('list_max', 'microfunnel')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_max(list) -%}
+    array_max({{ list }})
+{%- endmacro %}
+
+{% macro duckdb__list_max(list) -%}
+    list_max({{ list }})
+{%- endmacro %}
+
+
+{# Bitwise or of a list of integers (0 for an empty list in default__, null in DuckDB). #}
+{% macro list_bit_or(list) -%}
+    {{ return(adapter.dispatch('list_bit_or', 'microfunnel')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_bit_or(list) -%}
+    aggregate({{ list }}, 0, (acc, v) -> acc | v)
+{%- endmacro %}
+
+{% macro duckdb__list_bit_or(list) -%}
+    list_bit_or({{ list }})
+{%- endmacro %}
+
+
+{# True when every element is true (null for an empty list in DuckDB). #}
+{% macro list_bool_and(list) -%}
+    {{ return(adapter.dispatch('list_bool_and', 'microfunnel')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_bool_and(list) -%}
+    forall({{ list }}, v -> v)
+{%- endmacro %}
+
+{% macro duckdb__list_bool_and(list) -%}
+    list_bool_and({{ list }})
+{%- endmacro %}
+
+
+{# A list aggregate (in no particular order). #}
+{% macro list_agg(expression) -%}
+    {{ return(adapter.dispatch('list_agg', 'microfunnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__list_agg(expression) -%}
+    collect_list({{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__list_agg(expression) -%}
+    list({{ expression }})
+{%- endmacro %}
+
+
+{# A list aggregate sorted ascending by its elements (structs: field by field). #}
+{% macro sorted_list_agg(expression) -%}
+    {{ return(adapter.dispatch('sorted_list_agg', 'microfunnel')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sorted_list_agg(expression) -%}
+    array_sort(collect_list({{ expression }}))
+{%- endmacro %}
+
+{# Sorting the list is much faster than DuckDB's ordered list() aggregate. #}
+{% macro duckdb__sorted_list_agg(expression) -%}
+    list_sort(list({{ expression }}))
+{%- endmacro %}
+
+
+{# A list aggregate of `expression` ordered by `ordering`. #}
+{% macro ordered_list_agg(expression, ordering) -%}
+    {{ return(adapter.dispatch('ordered_list_agg', 'microfunnel')(expression, ordering)) }}
+{%- endmacro %}
+
+{% macro default__ordered_list_agg(expression, ordering) -%}
+    transform(
+        array_sort(collect_list(named_struct('k', {{ ordering }}, 'v', {{ expression }}))),
+        s -> s.v
+    )
+{%- endmacro %}
+
+{% macro duckdb__ordered_list_agg(expression, ordering) -%}
+    list({{ expression }} order by {{ ordering }})
+{%- endmacro %}
+
+
+{#
+  Select-list items unnesting two lists of equal length in parallel, one row per position:
+  unnest_in_parallel([('list_a', 'name_a'), ('list_b', 'name_b')]).
+#}
+{% macro unnest_in_parallel(lists) -%}
+    {{ return(adapter.dispatch('unnest_in_parallel', 'microfunnel')(lists)) }}
+{%- endmacro %}
+
+{% macro default__unnest_in_parallel(lists) -%}
+    inline(arrays_zip(
+        {%- for list, name in lists %}{{ list }}{{ ', ' if not loop.last }}{% endfor -%}
+    )) as ({% for list, name in lists %}{{ name }}{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{% macro duckdb__unnest_in_parallel(lists) -%}
+    {%- for list, name in lists %}
+    unnest({{ list }}) as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{# An empty list literal. #}
+{% macro empty_list() -%}
+    {{ return(adapter.dispatch('empty_list', 'microfunnel')()) }}
+{%- endmacro %}
+
+{% macro default__empty_list() -%}
+    array()
+{%- endmacro %}
+
+{% macro duckdb__empty_list() -%}
+    []
+{%- endmacro %}
+
+
+{# A list literal of the given element expressions. #}
+{% macro list_of(elements) -%}
+    {{ return(adapter.dispatch('list_of', 'microfunnel')(elements)) }}
+{%- endmacro %}
+
+{% macro default__list_of(elements) -%}
+    array({{ elements | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__list_of(elements) -%}
+    [{{ elements | join(', ') }}]
+{%- endmacro %}
