@@ -41,7 +41,14 @@ def dbt_vars(
 
 
 def dbt_build_args(variables: dict[str, object]) -> list[str]:
-    return ["build", VARS_FLAG, json.dumps(variables, sort_keys=True)]
+    # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
+    return [
+        "build",
+        VARS_FLAG,
+        json.dumps(variables, sort_keys=True),
+        "--exclude-resource-type",
+        "unit_test",
+    ]
 
 
 def warehouse_dir_in(args: Sequence[str]) -> Path | None:

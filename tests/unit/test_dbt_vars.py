@@ -47,8 +47,8 @@ def test_dbt_build_args_are_a_build_with_the_vars_as_one_json_argument() -> None
     variables = dbt_vars(date(2024, 3, 9), 3)
     args = dbt_build_args(variables)
     assert args[:2] == ["build", "--vars"]
-    assert len(args) == 3
     assert json.loads(args[2]) == variables
+    assert args[3:] == ["--exclude-resource-type", "unit_test"]
 
 
 def test_dbt_build_args_write_a_full_build_as_json_null() -> None:
