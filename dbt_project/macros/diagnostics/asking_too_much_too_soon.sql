@@ -10,35 +10,35 @@ with
 -- The micro funnel a direct ask is held against: the primary one, else the first by id.
 reference_micro as (
     select
-        groups.funnel_id,
-        groups.journeys,
-        groups.conversions
-    from {{ groups }} as groups
+        group_totals.funnel_id,
+        group_totals.journeys,
+        group_totals.conversions
+    from {{ groups }} as group_totals
     inner join {{ funnels }} as funnels
         on
-            groups.funnel_id = funnels.funnel_id
-            and groups.funnel_version = funnels.funnel_version
-    where funnels.funnel_kind = 'micro' and groups.platform = '(all)'
+            group_totals.funnel_id = funnels.funnel_id
+            and group_totals.funnel_version = funnels.funnel_version
+    where funnels.funnel_kind = 'micro' and group_totals.platform = '(all)'
     qualify row_number() over (order by funnels.is_primary desc, funnels.funnel_id asc) = 1
 ),
 
 direct_vs_micro as (
     select
-        groups.*,
+        group_totals.*,
         reference_micro.funnel_id as micro_funnel_id,
         reference_micro.journeys as micro_journeys,
         reference_micro.conversions as micro_conversions,
-        cast(groups.conversions as double) / groups.journeys as direct_rate,
+        cast(group_totals.conversions as double) / group_totals.journeys as direct_rate,
         cast(reference_micro.conversions as double) / reference_micro.journeys as micro_rate,
         {{ two_proportion_z(
-            'groups.conversions', 'groups.journeys',
+            'group_totals.conversions', 'group_totals.journeys',
             'reference_micro.conversions', 'reference_micro.journeys'
         ) }} as z_score
-    from {{ groups }} as groups
+    from {{ groups }} as group_totals
     inner join {{ funnels }} as funnels
         on
-            groups.funnel_id = funnels.funnel_id
-            and groups.funnel_version = funnels.funnel_version
+            group_totals.funnel_id = funnels.funnel_id
+            and group_totals.funnel_version = funnels.funnel_version
     left join reference_micro
         on true
     where funnels.funnel_kind = 'direct'

@@ -19,10 +19,10 @@ delay_without_filter as (
 )
 
 select
-    groups.funnel_id,
-    groups.funnel_version,
-    groups.platform,
-    groups.campaign_id,
+    group_totals.funnel_id,
+    group_totals.funnel_version,
+    group_totals.platform,
+    group_totals.campaign_id,
     'delay_without_filter' as finding,
     delay_without_filter.stage_order,
     delay_without_filter.stage_name,
@@ -30,7 +30,7 @@ select
     'median_seconds_to_next_stage' as metric_name,
     delay_without_filter.median_seconds_to_next as metric_value,
     cast({{ thresholds.delay_seconds }} as double) as threshold,
-    coalesce(delay_without_filter.journeys_reached, groups.journeys) as journeys,
+    coalesce(delay_without_filter.journeys_reached, group_totals.journeys) as journeys,
     delay_without_filter.journeys_lost,
     delay_without_filter.stage_order is not null as is_flagged,
     case
@@ -48,8 +48,8 @@ select
             || ' or more through yet takes a median of '
             || {{ duration_text(thresholds.delay_seconds) }} || ' or more'
     end as evidence,
-    groups.is_final
-from {{ groups }} as groups
+    group_totals.is_final
+from {{ groups }} as group_totals
 left join delay_without_filter
-    on {{ same_diagnostic_group('groups', 'delay_without_filter') }}
+    on {{ same_diagnostic_group('group_totals', 'delay_without_filter') }}
 {%- endmacro %}

@@ -18,10 +18,10 @@ largest_dropoff as (
 )
 
 select
-    groups.funnel_id,
-    groups.funnel_version,
-    groups.platform,
-    groups.campaign_id,
+    group_totals.funnel_id,
+    group_totals.funnel_version,
+    group_totals.platform,
+    group_totals.campaign_id,
     'largest_dropoff' as finding,
     largest_dropoff.stage_order,
     largest_dropoff.stage_name,
@@ -29,7 +29,7 @@ select
     'dropoff_count' as metric_name,
     largest_dropoff.journeys_lost as metric_value,
     cast(null as double) as threshold,
-    coalesce(largest_dropoff.journeys_reached, groups.journeys) as journeys,
+    coalesce(largest_dropoff.journeys_reached, group_totals.journeys) as journeys,
     largest_dropoff.journeys_lost,
     largest_dropoff.stage_order is not null as is_flagged,
     case
@@ -42,8 +42,8 @@ select
                 || ' stopped there, before ' || largest_dropoff.next_stage_name
         else 'no step reached by at least {{ thresholds.min_journeys }} journeys yet'
     end as evidence,
-    groups.is_final
-from {{ groups }} as groups
+    group_totals.is_final
+from {{ groups }} as group_totals
 left join largest_dropoff
-    on {{ same_diagnostic_group('groups', 'largest_dropoff') }}
+    on {{ same_diagnostic_group('group_totals', 'largest_dropoff') }}
 {%- endmacro %}

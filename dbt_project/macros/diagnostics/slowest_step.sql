@@ -17,10 +17,10 @@ slowest_step as (
 )
 
 select
-    groups.funnel_id,
-    groups.funnel_version,
-    groups.platform,
-    groups.campaign_id,
+    group_totals.funnel_id,
+    group_totals.funnel_version,
+    group_totals.platform,
+    group_totals.campaign_id,
     'slowest_step' as finding,
     slowest_step.stage_order,
     slowest_step.stage_name,
@@ -28,7 +28,7 @@ select
     'median_seconds_to_next_stage' as metric_name,
     slowest_step.median_seconds_to_next as metric_value,
     cast(null as double) as threshold,
-    coalesce(slowest_step.journeys_reached, groups.journeys) as journeys,
+    coalesce(slowest_step.journeys_reached, group_totals.journeys) as journeys,
     slowest_step.journeys_lost,
     slowest_step.stage_order is not null as is_flagged,
     case
@@ -42,8 +42,8 @@ select
             'no timing yet: no step reached by at least {{ thresholds.min_journeys }} journeys'
             || ' had one go on'
     end as evidence,
-    groups.is_final
-from {{ groups }} as groups
+    group_totals.is_final
+from {{ groups }} as group_totals
 left join slowest_step
-    on {{ same_diagnostic_group('groups', 'slowest_step') }}
+    on {{ same_diagnostic_group('group_totals', 'slowest_step') }}
 {%- endmacro %}

@@ -35,40 +35,40 @@ stalled_stage as (
 )
 
 select
-    groups.funnel_id,
-    groups.funnel_version,
-    groups.platform,
-    groups.campaign_id,
+    group_totals.funnel_id,
+    group_totals.funnel_version,
+    group_totals.platform,
+    group_totals.campaign_id,
     'stalled_journeys' as finding,
     stalled_stage.stage_order,
-    stages.stage_name,
-    stages.next_stage_name,
+    stage_names.stage_name,
+    stage_names.next_stage_name,
     'stalled_share' as metric_name,
-    cast(groups.stalled as double) / groups.journeys as metric_value,
+    cast(group_totals.stalled as double) / group_totals.journeys as metric_value,
     cast({{ thresholds.stalled_share }} as double) as threshold,
-    groups.journeys,
-    groups.stalled as journeys_lost,
-    groups.journeys >= {{ thresholds.min_journeys }}
-    and cast(groups.stalled as double) / groups.journeys
+    group_totals.journeys,
+    group_totals.stalled as journeys_lost,
+    group_totals.journeys >= {{ thresholds.min_journeys }}
+    and cast(group_totals.stalled as double) / group_totals.journeys
     >= {{ thresholds.stalled_share }} as is_flagged,
     case
-        when groups.stalled = 0
-            then 'none of ' || {{ count_text('groups.journeys') }} || ' journeys stalled'
+        when group_totals.stalled = 0
+            then 'none of ' || {{ count_text('group_totals.journeys') }} || ' journeys stalled'
         else
-            {{ percent_text('cast(groups.stalled as double) / groups.journeys') }} || ' of '
-            || {{ count_text('groups.journeys') }}
+            {{ percent_text('cast(group_totals.stalled as double) / group_totals.journeys') }} || ' of '
+            || {{ count_text('group_totals.journeys') }}
             || ' journeys stalled (the user did nothing after reaching a stage), most at '
-            || stages.stage_name
+            || stage_names.stage_name
             || ' ('
             || {{ count_text('stalled_stage.stalled_here') }}
             || ')'
     end as evidence,
-    groups.is_final
-from {{ groups }} as groups
+    group_totals.is_final
+from {{ groups }} as group_totals
 left join stalled_stage
-    on {{ same_diagnostic_group('groups', 'stalled_stage') }}
-left join {{ stages }} as stages
+    on {{ same_diagnostic_group('group_totals', 'stalled_stage') }}
+left join {{ stages }} as stage_names
     on
-        stalled_stage.funnel_id = stages.funnel_id
-        and stalled_stage.stage_order = stages.stage_order
+        stalled_stage.funnel_id = stage_names.funnel_id
+        and stalled_stage.stage_order = stage_names.stage_order
 {%- endmacro %}
