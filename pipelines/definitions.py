@@ -4,6 +4,8 @@
 UI's code server (workspace.yaml, `dg dev`) loads, reading the settings from the environment once.
 """
 
+import warnings
+
 import dagster as dg
 
 from pipelines.defs import resources
@@ -18,6 +20,14 @@ from pipelines.lib.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Every asset, check, job and resource, partitioned by the settings' export days."""
     partitions = daily_partitions(settings)
+    with warnings.catch_warnings():
+        # Every partitioned asset backfills a range in one run on purpose (BackfillPolicy is
+        # beta in Dagster 1.13): the warning would repeat on every run's console.
+        warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+        return _merged_definitions(settings, partitions)
+
+
+def _merged_definitions(settings: Settings, partitions: dg.PartitionsDefinition) -> dg.Definitions:
     return dg.Definitions.merge(
         landing_exports.defs(),
         events.defs(partitions),

@@ -36,6 +36,7 @@ def test_quiet_run_output_has_no_dbt_lines_or_colour_codes_and_stays_short(tmp_p
     output = result.stdout + result.stderr
     assert "\x1b[" not in output
     assert "START sql" not in output and "Running with dbt" not in output
+    assert "Warning" not in output  # library warnings are not the operator's business
     assert len(output.splitlines()) < 60
     for phase in ("ingest", "transform", "publish"):
         assert any(line.startswith(f"  ✓ {phase}") for line in result.stdout.splitlines())
