@@ -2,7 +2,7 @@
   Statistics for the comparison marts (agg_sequence_comparison, agg_funnel_diagnostics).
   DuckDB has no erf, so the normal distribution is computed here; arguments are expressions
   (pass column names: they are repeated in the generated SQL). The Python reference
-  (pipelines/lib/comparison_reference.py) uses math.erfc and math.sqrt on the same formulas.
+  (tests/reference/comparison_marts.py) uses math.erfc and math.sqrt on the same formulas.
 #}
 
 {# z of a two-sided 95% interval: the 0.975 quantile of the standard normal. #}

@@ -3,7 +3,8 @@
 Computed from journeys (`tests.reference.funnel.Journey`, or anything with the attributes of
 `JourneyLike`), the funnel definitions and the ad spend per (platform, campaign_id, day), with
 plain loops, written to be read. The dbt models must give the same rows; their yml
-(`dbt_project/models/marts/_marts_comparison.yml`) documents the rules and wordings below.
+(`dbt_project/models/marts/agg_sequence_comparison.yml`, `agg_funnel_diagnostics.yml`)
+documents the rules and wordings below.
 
 Shared rules
 ------------
@@ -161,7 +162,7 @@ def verdict(
     min_entries: int = 30,
     alpha: float = 0.05,
 ) -> str:
-    """The plain-words verdict of agg_sequence_comparison (rules in _marts_comparison.yml)."""
+    """The plain-words verdict of agg_sequence_comparison (rules in agg_sequence_comparison.yml)."""
     if micro_entries < min_entries or direct_entries < min_entries:
         return (
             f"no difference measurable yet: fewer than {min_entries} entries on a side "
