@@ -31,6 +31,7 @@ ANALYSIS_MARTS = (
     "agg_time_to_convert",
     "agg_momentum_curve",
     "agg_intent_segments",
+    "agg_intent_segment_totals",
 )
 _GRAINS = mart_grains(dbt_project().manifest_path)
 ANALYSIS_MART_GRAIN: dict[str, tuple[str, ...]] = {mart: _GRAINS[mart] for mart in ANALYSIS_MARTS}

@@ -1,5 +1,6 @@
-"""The analysis marts after the real nightly job on generated exports: published to every target,
-and equal to the Python reference (tests/reference/analysis_marts.py) row by row.
+"""The analysis and totals marts after the real nightly job on generated exports: published to
+every target, and equal to the Python reference (tests/reference/analysis_marts.py) row by row;
+agg_campaign_totals equals the sums of agg_campaign_performance's rows.
 
 One three-day range (Saturday to Monday, so cohorts span two ISO weeks) and a re-run of its last
 day: the table marts are rebuilt whole and republished whole, so the re-run must give the same
@@ -17,7 +18,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.funnels import load_funnels
+from pipelines.lib.publish.marts import mart_grains
 from pipelines.lib.settings import Settings
 from pipelines.runner import run_nightly_job
 from tests.journey_fixtures import (
@@ -25,6 +28,7 @@ from tests.journey_fixtures import (
     PipelineEnvironment,
     Table,
     assert_mart_equals_reference,
+    close,
     enriched_events,
     fct_journeys,
     generated_exports,
@@ -40,8 +44,20 @@ START = date(2024, 3, 2)  # Saturday
 END = date(2024, 3, 4)  # Monday: ISO week 10 starts
 EVENTS_PER_DAY = 3000
 SEED = 23
-MARTS = tuple(ANALYSIS_MART_GRAIN)
-WHOLE_TABLE_MARTS = ("agg_funnel_trends", "agg_time_to_convert", "agg_momentum_curve")
+STAGE_TOTALS = "agg_funnel_stage_totals"
+CAMPAIGN_TOTALS = "agg_campaign_totals"
+MARTS = (*ANALYSIS_MART_GRAIN, STAGE_TOTALS, CAMPAIGN_TOTALS)
+WHOLE_TABLE_MARTS = (
+    "agg_funnel_trends",
+    "agg_time_to_convert",
+    "agg_momentum_curve",
+    "agg_intent_segment_totals",
+    STAGE_TOTALS,
+    CAMPAIGN_TOTALS,
+)
+GRAINS = mart_grains(dbt_project().manifest_path)
+# What the warehouse holds beside the marts: the totals' references read them.
+INPUTS = ("int_ad_spend_daily", "agg_campaign_performance")
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,7 @@ def capture(settings: Settings, instance: dg.DagsterInstance, start: date, end: 
     return Run(
         True,
         "",
-        {mart: read_table(settings.duckdb_path, mart) for mart in MARTS},
+        {mart: read_table(settings.duckdb_path, mart) for mart in (*MARTS, *INPUTS)},
         {mart: read_table(reporting, mart) for mart in MARTS},
     )
 
@@ -122,6 +138,49 @@ def test_the_sql_marts_equal_the_reference_over_the_journeys_of_the_fct(nightly:
         assert_mart_equals_reference(
             mart, ANALYSIS_MART_GRAIN[mart], nightly.first.warehouse[mart], rows
         )
+
+
+def test_stage_totals_equal_the_reference_over_the_journeys_of_the_fct(nightly: Nightly) -> None:
+    """Sums over every cohort per campaign, platform and in all; exact medians; spend once a day."""
+    assert nightly.first.succeeded, nightly.first.failures
+    funnels = list(load_funnels(nightly.settings.funnels_file))
+    spend = {
+        (r["platform"], r["campaign_id"], r["report_date"]): r["spend"]
+        for r in nightly.first.warehouse["int_ad_spend_daily"].dicts()
+    }
+    rows = mr.stage_totals(fct_journeys(nightly.journeys), funnels, spend)
+    assert {r.platform for r in rows if r.campaign_id == "(all)"} > {"(all)"}
+    assert any(r.spend for r in rows if r.platform == "(all)")
+    totals = nightly.first.warehouse[STAGE_TOTALS]
+    assert_mart_equals_reference(STAGE_TOTALS, GRAINS[STAGE_TOTALS], totals, rows)
+
+
+def test_campaign_totals_are_the_sums_of_the_daily_campaign_rows(nightly: Nightly) -> None:
+    assert nightly.first.succeeded, nightly.first.failures
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in sorted(
+        nightly.first.warehouse["agg_campaign_performance"].dicts(), key=lambda r: r["report_date"]
+    ):
+        total = sums.setdefault(
+            (r["platform"], r["campaign_id"]),
+            {"impressions": 0, "clicks": 0, "spend": 0.0, "first_party_conversions": 0},
+        )
+        for column in ("impressions", "clicks", "spend", "first_party_conversions"):
+            total[column] += r[column]
+        total["campaign_name"] = r["campaign_name"]
+        total["report_days"] = total.get("report_days", 0) + 1
+    published = {
+        (r["platform"], r["campaign_id"]): r
+        for r in nightly.first.warehouse[CAMPAIGN_TOTALS].dicts()
+    }
+    assert sums and published.keys() == sums.keys()
+    for key, expected in sums.items():
+        got = published[key]
+        for column, value in expected.items():
+            assert close(value, got[column]), (key, column, value, got[column])
+        if expected["impressions"] and expected["clicks"]:
+            assert close(expected["clicks"] / expected["impressions"], got["ctr"]), key
+            assert close(expected["spend"] / expected["clicks"], got["cpc"]), key
 
 
 def test_the_sql_marts_equal_the_reference_over_the_reference_journeys(nightly: Nightly) -> None:

@@ -10,8 +10,9 @@ Shared rules
 - Excluded journeys (`is_excluded`) are left out of every count; only `agg_funnel_trends`
   reports them, in `journeys_excluded`.
 - Organic journeys (no platform / campaign) are grouped as platform 'organic', campaign
-  '(none)'. Trends, time to convert and the momentum curve add a rollup over every campaign
-  (organic included) with platform = campaign_id = '(all)'.
+  '(none)'. Trends, time to convert, the momentum curve and the totals marts add a rollup per
+  platform (campaign_id = '(all)') and one over every campaign (organic included) with
+  platform = campaign_id = '(all)'.
 - `funnel_version` is part of every grain.
 - A stage k is reached when `reached_at[k-1]` is set (an optional stage that was skipped is not
   reached, even when the journey went deeper). Stage rows cover stages 1..N of the funnel.
@@ -37,6 +38,13 @@ Per mart
   segment, stage) for groups with at least one journey: journeys_advanced = reached k and
   furthest_stage > k (None for the last stage); step = advanced / reached; overall =
   reached(k) / reached(1); is_final = every journey of the group is final.
+- intent segment totals: the same over every cohort date, per scope (campaign, platform, all).
+- stage totals: per funnel version, scope and stage 1..N for scopes with any journey (excluded
+  ones too): reach, advance, drop-off and the exact median / p90 seconds to the next stage of
+  the journeys that advanced, over every cohort date; entries = reached(1), conversions =
+  reached(N); spend = the campaigns' spend on each cohort day with a journey of the scope, once
+  per campaign and day (None when no campaign day has spend); provisional_cohort_days = cohort
+  days with a journey that is not final.
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ from typing import Any, Protocol
 from pipelines.lib.funnels.model import Funnel
 from tests.reference import journey_groups
 from tests.reference.funnel import quantile_cont
-from tests.reference.journey_groups import group_key, scopes
+from tests.reference.journey_groups import ALL, group_key, rollup_scopes
 
 # (bucket_order, bucket_label, lower_seconds inclusive, upper_seconds exclusive or None).
 BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
@@ -73,6 +81,8 @@ class JourneyLike(journey_groups.JourneyLike, Protocol):
     def seconds_to_convert(self) -> float | None: ...
     @property
     def intent_segment(self) -> str: ...
+    @property
+    def seconds_to_next(self) -> tuple[float | None, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class TimeToConvertRow:
     lower_seconds: int
     upper_seconds: int | None
     conversions: int
+    total_conversions: int
     share_of_conversions: float
     cumulative_share: float
 
@@ -136,6 +147,49 @@ class IntentSegmentRow:
     journeys_advanced: int | None
     step_conversion_rate: float | None
     overall_conversion_rate: float | None
+    is_final: bool
+
+
+@dataclass(frozen=True)
+class IntentSegmentTotalRow:
+    funnel_id: str
+    funnel_version: int
+    platform: str
+    campaign_id: str
+    intent_segment: str
+    stage_order: int
+    stage_name: str
+    journeys_reached: int
+    journeys_advanced: int | None
+    step_conversion_rate: float | None
+    overall_conversion_rate: float | None
+    is_final: bool
+
+
+@dataclass(frozen=True)
+class StageTotalRow:
+    funnel_id: str
+    funnel_version: int
+    platform: str
+    campaign_id: str
+    stage_order: int
+    stage_name: str
+    first_cohort_date: date
+    last_cohort_date: date
+    journeys_reached: int
+    journeys_advanced: int | None
+    step_conversion_rate: float | None
+    overall_conversion_rate: float | None
+    dropoff_count: int | None
+    median_seconds_to_next_stage: float | None
+    p90_seconds_to_next_stage: float | None
+    journeys_excluded: int
+    entries: int
+    conversions: int
+    conversion_rate: float | None
+    spend: float | None
+    cost_per_conversion: float | None
+    provisional_cohort_days: int
     is_final: bool
 
 
@@ -180,7 +234,7 @@ def funnel_trends(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) ->
     for j in selected:
         periods = (("day", j.cohort_date), ("week", week_start(j.cohort_date)))
         for grain, start in periods:
-            for platform, campaign in scopes(j):
+            for platform, campaign in rollup_scopes(j):
                 groups[(j.funnel_id, j.funnel_version, grain, start, platform, campaign)].append(j)
 
     rows = []
@@ -238,7 +292,7 @@ def time_to_convert(
         if j.is_excluded or not j.is_converted or j.seconds_to_convert is None:
             continue
         bucket = bucket_of(j.seconds_to_convert)
-        for platform, campaign in scopes(j):
+        for platform, campaign in rollup_scopes(j):
             counts[(j.funnel_id, j.funnel_version, platform, campaign)][bucket] += 1
 
     rows = []
@@ -260,6 +314,7 @@ def time_to_convert(
                     lower_seconds=lower,
                     upper_seconds=upper,
                     conversions=here,
+                    total_conversions=total,
                     share_of_conversions=here / total,
                     cumulative_share=running / total,
                 )
@@ -276,7 +331,7 @@ def momentum_curve(journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]) -
     for j in _of_funnels(journeys, by_id):
         if j.is_excluded:
             continue
-        for platform, campaign in scopes(j):
+        for platform, campaign in rollup_scopes(j):
             groups[(j.funnel_id, j.funnel_version, platform, campaign)].append(j)
 
     rows = []
@@ -364,11 +419,116 @@ def intent_segments(
     return rows
 
 
+def intent_segment_totals(
+    journeys: Iterable[JourneyLike], funnels: Iterable[Funnel]
+) -> list[IntentSegmentTotalRow]:
+    """agg_intent_segments summed over every cohort date, per scope."""
+    groups: dict[tuple[Any, ...], list[IntentSegmentRow]] = defaultdict(list)
+    for row in intent_segments(journeys, funnels):
+        scope_rows = ((row.platform, row.campaign_id), (row.platform, ALL), (ALL, ALL))
+        for platform, campaign in scope_rows:
+            key = (row.funnel_id, row.funnel_version, platform, campaign, row.intent_segment)
+            groups[(*key, row.stage_order)].append(row)
+
+    rows = []
+    entries: dict[tuple[Any, ...], int] = {}
+    for key in sorted(groups):
+        daily = groups[key]
+        reached = sum(r.journeys_reached for r in daily)
+        advanced_days = [r.journeys_advanced for r in daily if r.journeys_advanced is not None]
+        advanced = sum(advanced_days) if advanced_days else None
+        entries.setdefault(key[:-1], reached)  # stage 1 sorts first
+        funnel_id, version, platform, campaign, segment, stage_order = key
+        rows.append(
+            IntentSegmentTotalRow(
+                funnel_id=funnel_id,
+                funnel_version=version,
+                platform=platform,
+                campaign_id=campaign,
+                intent_segment=segment,
+                stage_order=stage_order,
+                stage_name=daily[0].stage_name,
+                journeys_reached=reached,
+                journeys_advanced=advanced,
+                step_conversion_rate=None if advanced is None else _rate(advanced, reached),
+                overall_conversion_rate=_rate(reached, entries[key[:-1]]),
+                is_final=all(r.is_final for r in daily),
+            )
+        )
+    return rows
+
+
+# --- agg_funnel_stage_totals -----------------------------------------------------------------
+
+
+def stage_totals(
+    journeys: Iterable[JourneyLike],
+    funnels: Iterable[Funnel],
+    spend_by_campaign_day: Mapping[tuple[str, str, date], float],
+) -> list[StageTotalRow]:
+    by_id = _funnels_by_id(funnels)
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for j in _of_funnels(journeys, by_id):
+        for platform, campaign in rollup_scopes(j):
+            groups[(j.funnel_id, j.funnel_version, platform, campaign)].append(j)
+
+    rows = []
+    for key in sorted(groups):
+        funnel_id, version, platform, campaign = key
+        funnel = by_id[funnel_id]
+        n = funnel.stage_count
+        group = groups[key]
+        counted = [j for j in group if not j.is_excluded]
+        campaign_days = {(*group_key(j), j.cohort_date) for j in group}
+        day_spend = [spend_by_campaign_day.get(day) for day in campaign_days]
+        paid = [s for s in day_spend if s is not None]
+        spend = sum(paid) if paid else None
+        entries = sum(1 for j in counted if _reached(j, 1))
+        conversions = sum(1 for j in counted if _reached(j, n))
+        for k in range(1, n + 1):
+            last = k == n
+            at_k = [j for j in counted if _reached(j, k)]
+            advanced = [j for j in at_k if j.furthest_stage > k]
+            gaps = [g for j in advanced if (g := j.seconds_to_next[k - 1]) is not None]
+            rows.append(
+                StageTotalRow(
+                    funnel_id=funnel_id,
+                    funnel_version=version,
+                    platform=platform,
+                    campaign_id=campaign,
+                    stage_order=k,
+                    stage_name=funnel.stage(k).name,
+                    first_cohort_date=min(j.cohort_date for j in group),
+                    last_cohort_date=max(j.cohort_date for j in group),
+                    journeys_reached=len(at_k),
+                    journeys_advanced=None if last else len(advanced),
+                    step_conversion_rate=None if last else _rate(len(advanced), len(at_k)),
+                    overall_conversion_rate=_rate(len(at_k), entries),
+                    dropoff_count=None if last else len(at_k) - len(advanced),
+                    median_seconds_to_next_stage=quantile_cont(gaps, 0.5),
+                    p90_seconds_to_next_stage=quantile_cont(gaps, 0.9),
+                    journeys_excluded=sum(1 for j in group if j.is_excluded and _reached(j, k)),
+                    entries=entries,
+                    conversions=conversions,
+                    conversion_rate=_rate(conversions, entries),
+                    spend=spend,
+                    cost_per_conversion=(
+                        spend / conversions if spend is not None and conversions else None
+                    ),
+                    provisional_cohort_days=len({j.cohort_date for j in group if not j.is_final}),
+                    is_final=all(j.is_final for j in group),
+                )
+            )
+    return rows
+
+
 def all_marts(journeys: Sequence[JourneyLike], funnels: Sequence[Funnel]) -> dict[str, list[Any]]:
-    """Every mart of this module by dbt model name."""
+    """Every mart of this module computed from journeys alone, by dbt model name
+    (stage_totals also needs the ad spend)."""
     return {
         "agg_funnel_trends": funnel_trends(journeys, funnels),
         "agg_time_to_convert": time_to_convert(journeys, funnels),
         "agg_momentum_curve": momentum_curve(journeys, funnels),
         "agg_intent_segments": intent_segments(journeys, funnels),
+        "agg_intent_segment_totals": intent_segment_totals(journeys, funnels),
     }

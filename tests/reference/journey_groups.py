@@ -1,6 +1,7 @@
 """Journey grouping shared by the Python references of the analysis marts (analysis_marts,
 comparison_marts), as the dbt models share fct_funnel_journeys_counted: organic journeys
-are grouped under named placeholders, and '(all)' keys the rollup over every campaign."""
+are grouped under named placeholders, and '(all)' keys a rollup (over a platform's campaigns, or
+over every campaign)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,10 @@ def group_key(j: JourneyLike) -> tuple[str, str]:
 def scopes(j: JourneyLike) -> tuple[tuple[str, str], tuple[str, str]]:
     """The journey's own (platform, campaign_id) and the ('(all)', '(all)') rollup."""
     return group_key(j), (ALL, ALL)
+
+
+def rollup_scopes(j: JourneyLike) -> tuple[tuple[str, str], ...]:
+    """The journey's own (platform, campaign_id), its platform's (platform, '(all)') and the
+    ('(all)', '(all)') rollup: the scopes of the dbt macro scoped_rows."""
+    platform, campaign = group_key(j)
+    return (platform, campaign), (platform, ALL), (ALL, ALL)

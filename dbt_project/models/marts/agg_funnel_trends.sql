@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
--- Conversion trend per cohort day and ISO week, per platform and campaign plus the (all)
--- rollup (docs/funnels.md section 6). Excluded journeys are only counted in journeys_excluded.
+-- Conversion trend per cohort day and ISO week, per campaign, per platform and over every
+-- campaign (docs/funnels.md section 6). Excluded journeys are only counted in journeys_excluded.
 with
 
 journeys as (
@@ -47,35 +47,12 @@ periods as (
     from journeys
 ),
 
--- Every journey also counts in the rollup over all campaigns.
+-- Every journey also counts in its platform's rollup and the one over every campaign.
 scoped as (
-    select
-        funnel_id,
-        funnel_version,
-        cohort_grain,
-        cohort_start,
-        cohort_end,
-        platform,
-        campaign_id,
-        is_converted,
-        seconds_to_convert,
-        is_excluded,
-        is_final
-    from periods
-    union all
-    select
-        funnel_id,
-        funnel_version,
-        cohort_grain,
-        cohort_start,
-        cohort_end,
-        '(all)' as platform,
-        '(all)' as campaign_id,
-        is_converted,
-        seconds_to_convert,
-        is_excluded,
-        is_final
-    from periods
+    {{ scoped_rows('periods', [
+        'funnel_id', 'funnel_version', 'cohort_grain', 'cohort_start', 'cohort_end',
+        'is_converted', 'seconds_to_convert', 'is_excluded', 'is_final',
+    ]) }}
 ),
 
 grouped as (

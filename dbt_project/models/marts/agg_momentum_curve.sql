@@ -1,36 +1,18 @@
 {{ config(materialized='table') }}
 
--- P(final conversion | stage reached) per stage, per platform and campaign plus the (all)
--- rollup (docs/funnels.md section 6): how much each micro-commitment raises the odds.
+-- P(final conversion | stage reached) per stage, per campaign, per platform and over every
+-- campaign (docs/funnels.md section 6): how much each micro-commitment raises the odds.
 with
 
 journey_stages as (
     select * from {{ ref('fct_funnel_journey_stages_counted') }}
 ),
 
--- Every journey also counts in the rollup over all campaigns.
+-- Every journey also counts in its platform's rollup and the one over every campaign.
 scoped as (
-    select
-        funnel_id,
-        funnel_version,
-        platform,
-        campaign_id,
-        is_converted,
-        stage_count,
-        stage_order,
-        is_reached
-    from journey_stages
-    union all
-    select
-        funnel_id,
-        funnel_version,
-        '(all)' as platform,
-        '(all)' as campaign_id,
-        is_converted,
-        stage_count,
-        stage_order,
-        is_reached
-    from journey_stages
+    {{ scoped_rows('journey_stages', [
+        'funnel_id', 'funnel_version', 'is_converted', 'stage_count', 'stage_order', 'is_reached',
+    ]) }}
 ),
 
 stage_stats as (

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
--- How long converting journeys took, in fixed buckets per platform and campaign plus the (all)
--- rollup (docs/funnels.md section 6). Every bucket is present for each group with a conversion.
+-- How long converting journeys took, in fixed buckets per campaign, per platform and over
+-- every campaign (docs/funnels.md section 6). Every bucket is present for each group with a
+-- conversion.
 with
 
 buckets as (
@@ -35,23 +36,9 @@ conversions as (
     where is_converted and not is_excluded
 ),
 
--- Every conversion also counts in the rollup over all campaigns.
+-- Every conversion also counts in its platform's rollup and the one over every campaign.
 scoped as (
-    select
-        funnel_id,
-        funnel_version,
-        platform,
-        campaign_id,
-        seconds_to_convert
-    from conversions
-    union all
-    select
-        funnel_id,
-        funnel_version,
-        '(all)' as platform,
-        '(all)' as campaign_id,
-        seconds_to_convert
-    from conversions
+    {{ scoped_rows('conversions', ['funnel_id', 'funnel_version', 'seconds_to_convert']) }}
 ),
 
 bucket_counts as (
@@ -123,6 +110,7 @@ final as (
         lower_seconds,
         upper_seconds,
         conversions,
+        total_conversions,
         cast(conversions as double) / total_conversions as share_of_conversions,
         -- Cumulated as integers, so the last bucket is exactly 1.
         cast(

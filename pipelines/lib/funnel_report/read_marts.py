@@ -1,8 +1,8 @@
 """Read the reporting DuckDB file into the values the report draws (model.py).
 
-The numbers are computed by the SQL in mart_sql.py; this module only runs it and groups the rows
-per funnel and scope. Every mart but agg_funnel_stages_daily is optional: a file without it (an
-older reporting file) renders without the sections that need it.
+The numbers are mart columns picked by the SQL in mart_sql.py; this module only runs it and
+groups the rows per funnel and scope. Every mart but agg_funnel_stage_totals is optional: a file
+without it (an older reporting file) renders without the sections that need it.
 """
 
 from __future__ import annotations
@@ -76,13 +76,12 @@ def load_report_data(reporting_db: Path) -> ReportData:
         notices = [
             f"{table} is not published yet: {what}."
             for table, what in [
-                (q.STAGES, "no funnel to show"),
+                (q.STAGE_TOTALS, "no funnel to show"),
                 (q.CAMPAIGNS, "no campaign names or ad platform numbers"),
-                (q.JOURNEY_STAGES, "no median times between stages"),
             ]
             if table not in published
         ]
-        if q.STAGES in published:
+        if q.STAGE_TOTALS in published:
             funnels = _funnels(con, published)
             first, last, open_days = con.execute(q.RANGE_SQL).fetchone() or (None, None, 0)
         else:
@@ -124,12 +123,6 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
     headlines = {
         (r["funnel_id"], (r["platform"], r["campaign_id"])): r for r in q.rows(con, q.HEADLINE_SQL)
     }
-    medians = {
-        (r["funnel_id"], (r["platform"], r["campaign_id"]), r["stage_order"]): _num(
-            r["median_seconds_to_next_stage"]
-        )
-        for r in (q.rows(con, q.MEDIANS_SQL) if q.JOURNEY_STAGES in published else [])
-    }
     daily = _optional(con, published, q.TRENDS, q.trend_sql("day"))
     weekly = _optional(con, published, q.TRENDS, q.trend_sql("week"))
     momentum = _optional(con, published, q.MOMENTUM, q.MOMENTUM_SQL)
@@ -138,7 +131,8 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
     findings = _optional(con, published, q.DIAGNOSTICS, q.DIAGNOSTICS_SQL)
     versions = dict(
         con.execute(
-            f"SELECT funnel_id, max(funnel_version) FROM temp.current_{q.STAGES} GROUP BY ALL"
+            f"SELECT funnel_id, max(funnel_version) FROM temp.current_{q.STAGE_TOTALS} "
+            "GROUP BY ALL"
         ).fetchall()
     )
 
@@ -164,7 +158,7 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
                     step_conversion_rate=_num(r["step_conversion_rate"]),
                     overall_conversion_rate=_num(r["overall_conversion_rate"]),
                     dropoff_count=int(r["dropoff_count"] or 0),
-                    median_seconds_to_next_stage=medians.get((*key, r["stage_order"])),
+                    median_seconds_to_next_stage=_num(r["median_seconds_to_next_stage"]),
                 )
                 for r in stages[key]
             ],
@@ -264,7 +258,7 @@ def _campaigns(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Camp
         for r in (q.rows(con, q.CAMPAIGNS_SQL) if q.CAMPAIGNS in published else [])
     }
     funnels: dict[Scope, list[CampaignFunnel]] = defaultdict(list)
-    if q.STAGES in published:
+    if q.STAGE_TOTALS in published:
         for r in q.rows(con, q.CAMPAIGN_FUNNELS_SQL):
             funnels[(r["platform"], r["campaign_id"])].append(
                 CampaignFunnel(
