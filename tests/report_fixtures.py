@@ -8,14 +8,20 @@ Two cohort days; micro_commitment (5 stages) fed by google_ads c1 and meta c3; d
     micro c3 (meta)        reached  50, 20, 10,  5, 2   spend  40
     direct c2 (google_ads) reached  80, 4               spend  80
 
-Each mart also holds rows the report must leave out: an older funnel version, and the marts'
-own '(all)' rollups where the report sums campaign rows itself.
+Each platform feeds one campaign per funnel, so a platform's rollup ('(all)' campaign) equals its
+campaign's rows; the rollup over every campaign sums c1 and c3. The totals marts
+(agg_funnel_stage_totals, agg_campaign_totals, agg_intent_segment_totals) hold the sums over both
+days, written here the way dbt builds them; the report reads them and computes nothing. Each mart
+also holds rows the report must leave out: an older funnel version.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 import duckdb
 
@@ -50,7 +56,7 @@ DDL = [
     """CREATE TABLE agg_time_to_convert (funnel_id VARCHAR, funnel_version INTEGER,
         platform VARCHAR, campaign_id VARCHAR, bucket_order INTEGER, bucket_label VARCHAR,
         lower_seconds BIGINT, upper_seconds BIGINT, conversions BIGINT,
-        share_of_conversions DOUBLE, cumulative_share DOUBLE)""",
+        total_conversions BIGINT, share_of_conversions DOUBLE, cumulative_share DOUBLE)""",
     """CREATE TABLE agg_intent_segments (funnel_id VARCHAR, funnel_version INTEGER,
         cohort_date DATE, platform VARCHAR, campaign_id VARCHAR, intent_segment VARCHAR,
         stage_order INTEGER, stage_name VARCHAR, journeys_reached BIGINT,
@@ -80,6 +86,95 @@ DDL = [
         seconds_to_next_stage DOUBLE, is_excluded BOOLEAN)""",
 ]
 MOMENTUM_DDL_INDEX = 1
+ALL = "(all)"
+
+TOTALS_DDL = [
+    """CREATE TABLE agg_funnel_stage_totals (funnel_id VARCHAR, funnel_version INTEGER,
+        platform VARCHAR, campaign_id VARCHAR, stage_order INTEGER, stage_name VARCHAR,
+        first_cohort_date DATE, last_cohort_date DATE, journeys_reached BIGINT,
+        journeys_advanced BIGINT, step_conversion_rate DOUBLE, overall_conversion_rate DOUBLE,
+        dropoff_count BIGINT, median_seconds_to_next_stage DOUBLE,
+        p90_seconds_to_next_stage DOUBLE, journeys_excluded BIGINT, entries BIGINT,
+        conversions BIGINT, conversion_rate DOUBLE, spend DOUBLE, cost_per_conversion DOUBLE,
+        provisional_cohort_days BIGINT, is_final BOOLEAN)""",
+    """CREATE TABLE agg_campaign_totals (platform VARCHAR, campaign_id VARCHAR,
+        campaign_name VARCHAR, currency VARCHAR, first_report_date DATE,
+        last_report_date DATE, report_days BIGINT, impressions BIGINT, clicks BIGINT,
+        spend DOUBLE, ctr DOUBLE, cpc DOUBLE, platform_conversions DOUBLE,
+        platform_conversion_value DOUBLE, first_party_conversions BIGINT, is_final BOOLEAN)""",
+]
+INTENT_TOTALS_DDL = """CREATE TABLE agg_intent_segment_totals (funnel_id VARCHAR,
+    funnel_version INTEGER, platform VARCHAR, campaign_id VARCHAR, intent_segment VARCHAR,
+    stage_order INTEGER, stage_name VARCHAR, journeys_reached BIGINT, journeys_advanced BIGINT,
+    step_conversion_rate DOUBLE, overall_conversion_rate DOUBLE, is_final BOOLEAN)"""
+# Seconds to the next stage: one journey at 10 s and one at 30 s at stage 1 per campaign of the
+# current version (fct_funnel_journey_stages in build_full; their medians in the stage totals).
+STAGE_SECONDS = (10.0, 30.0)
+# The older direct_ask definition: its rows sit 30 days later with 100x the journeys.
+OLD_DAY_SHIFT, OLD_FACTOR = 30, 100
+
+
+def scopes(platform: str, campaign_id: str) -> tuple[tuple[str, str], ...]:
+    """A campaign row counts in its own scope, its platform's rollup and the one over all."""
+    return (platform, campaign_id), (platform, ALL), (ALL, ALL)
+
+
+def _rate(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _campaign_days() -> list[tuple[Any, ...]]:
+    """(funnel, version, day, platform, campaign, reached per stage, spend, final) per day."""
+    days = [
+        (funnel_id, VERSION, day, platform, campaign_id, reached, spend, d == 0)
+        for d, day in enumerate(DAYS)
+        for funnel_id, platform, campaign_id, _, reached, spend in CAMPAIGNS
+    ]
+    days += [
+        (funnel_id, 1, day + timedelta(days=OLD_DAY_SHIFT), platform, campaign_id,
+         [n * OLD_FACTOR for n in reached], spend, final)
+        for funnel_id, _, day, platform, campaign_id, reached, spend, final in days
+        if funnel_id == "direct_ask"
+    ]  # fmt: skip
+    return days
+
+
+def _stage_totals() -> list[tuple[Any, ...]]:
+    """agg_funnel_stage_totals: each campaign day summed into its three scopes."""
+    groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in _campaign_days():
+        funnel_id, version, _, platform, campaign_id = row[:5]
+        for scope in scopes(platform, campaign_id):
+            groups[(funnel_id, version, *scope)].append(row)
+    rows = []
+    for (funnel_id, version, platform, campaign_id), days in groups.items():
+        stages = STAGES[funnel_id]
+        reached = [sum(day[5][i] for day in days) for i in range(len(stages))]
+        spend = sum(day[6] for day in days)
+        cohort_days = [day[2] for day in days]
+        for i, stage in enumerate(stages):
+            last = i + 1 == len(stages)
+            nxt = None if last else reached[i + 1]
+            rows.append((
+                funnel_id, version, platform, campaign_id, i + 1, stage, min(cohort_days),
+                max(cohort_days), reached[i], nxt, None if last else _rate(nxt or 0, reached[i]),
+                reached[i] / reached[0], None if last else reached[i] - (nxt or 0),
+                median(STAGE_SECONDS) if i == 0 and version == VERSION else None, None, 0,
+                reached[0], reached[-1], reached[-1] / reached[0], spend,
+                _rate(spend, reached[-1]), len({day[2] for day in days if not day[7]}),
+                all(day[7] for day in days),
+            ))  # fmt: skip
+    return rows
+
+
+def _campaign_totals() -> list[tuple[Any, ...]]:
+    """agg_campaign_totals: the two days of each campaign's performance rows."""
+    return [
+        (platform, campaign_id, name, "EUR", DAYS[0], DAYS[-1], len(DAYS), 1000 * len(DAYS),
+         50 * len(DAYS), spend * len(DAYS), 0.05, 2 * spend / 100, 6.5 * len(DAYS), None,
+         (reached[-1] if funnel_id == "micro_commitment" else 0) * len(DAYS), False)
+        for funnel_id, platform, campaign_id, name, reached, spend in CAMPAIGNS
+    ]  # fmt: skip
 
 
 def build_core(path: Path) -> Path:
@@ -111,10 +206,15 @@ def build_core(path: Path) -> Path:
                 )  # fmt: skip
         # An older definition of direct_ask left rows on a later day: never added to v2's.
         con.execute(
-            "INSERT INTO agg_funnel_stages_daily SELECT * REPLACE (cohort_date + 30 AS "
-            "cohort_date, 1 AS funnel_version, journeys_reached * 100 AS journeys_reached) "
+            f"INSERT INTO agg_funnel_stages_daily SELECT * REPLACE (cohort_date + "
+            f"{OLD_DAY_SHIFT} AS cohort_date, 1 AS funnel_version, journeys_reached * "
+            f"{OLD_FACTOR} AS journeys_reached) "
             "FROM agg_funnel_stages_daily WHERE funnel_id = 'direct_ask'"
         )
+        for ddl in TOTALS_DDL:
+            con.execute(ddl)
+        _rows(con, "agg_funnel_stage_totals", _stage_totals())
+        _rows(con, "agg_campaign_totals", _campaign_totals())
     return path
 
 
@@ -122,6 +222,60 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, .
     if rows:
         marks = ", ".join("?" * len(rows[0]))
         con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _trend_rows() -> list[tuple[Any, ...]]:
+    """agg_funnel_trends: each campaign's days and ISO week, summed into its three scopes."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 1])
+    monday = DAYS[0] - timedelta(days=DAYS[0].weekday())
+    for funnel_id, platform, campaign_id, _, reached, _ in CAMPAIGNS:
+        periods = [("day", day, 1, d == 0) for d, day in enumerate(DAYS)]
+        for grain, start, days, final in [*periods, ("week", monday, len(DAYS), False)]:
+            for scope in scopes(platform, campaign_id):
+                group = groups[(funnel_id, grain, start, *scope)]
+                group[0] += days * reached[0]
+                group[1] += days * reached[-1]
+                group[2] &= final
+    return [
+        (funnel_id, VERSION, grain, start, 2024, 9, platform, campaign_id, started, converted,
+         converted / started, 300.0, 0, bool(final))
+        for (funnel_id, grain, start, platform, campaign_id), (started, converted, final)
+        in groups.items()
+    ]  # fmt: skip
+
+
+def _bucket_rows() -> list[tuple[Any, ...]]:
+    """agg_time_to_convert: per campaign one conversion under a minute, the rest 1-5 min."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for funnel_id, platform, campaign_id, _, reached, _ in CAMPAIGNS:
+        for scope in scopes(platform, campaign_id):
+            group = groups[(funnel_id, *scope)]
+            group[0] += 1
+            group[1] += 2 * reached[-1] - 1
+    rows = []
+    for (funnel_id, platform, campaign_id), counts in groups.items():
+        total, running = sum(counts), 0
+        for b, (label, n) in enumerate(zip(("< 1 min", "1-5 min"), counts, strict=True)):
+            running += n
+            rows.append((funnel_id, VERSION, platform, campaign_id, b + 1, label, 0, None, n,
+                         total, n / total, running / total))  # fmt: skip
+    return rows
+
+
+def _intent_totals(daily: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """agg_intent_segment_totals: the daily intent rows summed into their three scopes."""
+    groups: dict[tuple[Any, ...], int] = defaultdict(int)
+    names = {}
+    for funnel_id, version, _, platform, campaign_id, segment, order, name, n, *_ in daily:
+        names[(funnel_id, order)] = name
+        for scope in scopes(platform, campaign_id):
+            groups[(funnel_id, version, *scope, segment, order)] += n
+    return [
+        (funnel_id, version, platform, campaign_id, segment, order, names[(funnel_id, order)],
+         n, None, None, n / groups[(funnel_id, version, platform, campaign_id, segment, 1)],
+         True)
+        for (funnel_id, version, platform, campaign_id, segment, order), n in groups.items()
+    ]  # fmt: skip
 
 
 def build_full(path: Path) -> Path:
@@ -133,47 +287,45 @@ def build_full(path: Path) -> Path:
         trends, momentum, buckets, intent, stage_times = [], [], [], [], []
         for funnel_id, platform, campaign_id, _, reached, _ in CAMPAIGNS:
             stages = STAGES[funnel_id]
-            for d, day in enumerate(DAYS):
-                trends.append((funnel_id, VERSION, "day", day, 2024, 9, platform, campaign_id,
-                               reached[0], reached[-1], reached[-1] / reached[0], 300.0, 0,
-                               d == 0))  # fmt: skip
+            for day in DAYS:
                 for i, stage in enumerate(stages):
                     # Two intent segments: 'early' holds 4/5 of each stage, 'late' 1/5.
                     for segment, share in (("early", 0.8), ("late", 0.2)):
                         intent.append((funnel_id, VERSION, day, platform, campaign_id, segment,
                                        i + 1, stage, round(reached[i] * share), None, None,
                                        None, True))  # fmt: skip
-            monday = DAYS[0] - timedelta(days=DAYS[0].weekday())
-            trends.append((funnel_id, VERSION, "week", monday, 2024, 9, platform, campaign_id,
-                           2 * reached[0], 2 * reached[-1], reached[-1] / reached[0], 300.0, 0,
-                           False))  # fmt: skip
             converted = 2 * reached[-1]
-            for i, stage in enumerate(stages):
-                last = i + 1 == len(stages)
-                probability = converted / (2 * reached[i])
-                lift = None if i == 0 or last else probability / (converted / (2 * reached[i - 1]))
-                momentum.append((funnel_id, VERSION, platform, campaign_id, i + 1, stage,
-                                 2 * reached[i], converted, probability, lift))  # fmt: skip
-            for b, (label, n) in enumerate([("< 1 min", 1), ("1-5 min", converted - 1)]):
-                buckets.append((funnel_id, VERSION, platform, campaign_id, b + 1, label, 0,
-                                None, n, n / converted, None))  # fmt: skip
-            # Seconds to the next stage: one journey at 10 s and one at 30 s per campaign,
-            # plus an excluded journey and another version, both left out.
+            # A platform's rollup: its one campaign's figures.
+            for scope_campaign in (campaign_id, ALL):
+                for i, stage in enumerate(stages):
+                    last = i + 1 == len(stages)
+                    probability = converted / (2 * reached[i])
+                    lift = (
+                        None if i == 0 or last else probability / (converted / (2 * reached[i - 1]))
+                    )
+                    momentum.append((funnel_id, VERSION, platform, scope_campaign, i + 1, stage,
+                                     2 * reached[i], converted, probability, lift))  # fmt: skip
+            # Seconds to the next stage per campaign, plus an excluded journey and another
+            # version, both left out (the stage totals' medians are over these).
             stage_times += [
-                (funnel_id, VERSION, platform, campaign_id, 1, 10.0, False),
-                (funnel_id, VERSION, platform, campaign_id, 1, 30.0, False),
+                *((funnel_id, VERSION, platform, campaign_id, 1, s, False) for s in STAGE_SECONDS),
                 (funnel_id, VERSION, platform, campaign_id, 1, 9000.0, True),
                 (funnel_id, VERSION - 1, platform, campaign_id, 1, 7000.0, False),
             ]
-        # The marts' own rollups (the report sums campaign rows instead; a wrong rollup here
-        # would show if it were read).
-        trends.append(("micro_commitment", VERSION, "day", DAYS[0], 2024, 9, "(all)", "(all)",
-                       999999, 1, 0.0, 1.0, 0, True))  # fmt: skip
+        trends = _trend_rows()
+        buckets = _bucket_rows()
+        # The rollup over every campaign of micro_commitment has numbers of its own: the report
+        # shows a mart's rows as published, whatever they say.
         momentum += [
-            ("micro_commitment", VERSION, "(all)", "(all)", i + 1, stage, 600 // 2**i, 16,
+            ("micro_commitment", VERSION, ALL, ALL, i + 1, stage, 600 // 2**i, 16,
              16 / (600 // 2**i), None if i in (0, 4) else 2.0)
             for i, stage in enumerate(STAGES["micro_commitment"])
+        ] + [
+            ("direct_ask", VERSION, ALL, ALL, i + 1, stage, 2 * n, 8, 8 / (2 * n), None)
+            for i, (stage, n) in enumerate(zip(STAGES["direct_ask"], CAMPAIGNS[2][4], strict=True))
         ]  # fmt: skip
+        con.execute(INTENT_TOTALS_DDL)
+        _rows(con, "agg_intent_segment_totals", _intent_totals(intent))
         _rows(con, "agg_funnel_trends", trends)
         _rows(con, "agg_momentum_curve", momentum)
         _rows(con, "agg_time_to_convert", buckets)

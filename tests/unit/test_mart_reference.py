@@ -239,13 +239,13 @@ def test_trends_count_days_and_iso_weeks_with_an_all_rollup_and_organic_traffic(
         journey(reached=[0], day=sunday, n=6),
     ]
     rows = mr.funnel_trends(journeys, FUNNELS)
-    day = only(rows, cohort_grain="day", cohort_start=monday, platform="google_ads")
+    day = only(rows, cohort_grain="day", cohort_start=monday, campaign_id="c1")
     assert (day.journeys_started, day.journeys_converted, day.journeys_excluded) == (3, 2, 1)
     assert day.conversion_rate == pytest.approx(2 / 3)
     assert day.median_seconds_to_convert == 200.0
     assert (day.iso_year, day.iso_week, day.funnel_version) == (2025, 1, 3)
-    organic = only(rows, cohort_grain="day", cohort_start=monday, platform="organic")
-    assert organic.campaign_id == "(none)" and organic.journeys_converted == 1
+    organic = only(rows, cohort_grain="day", cohort_start=monday, campaign_id="(none)")
+    assert organic.platform == "organic" and organic.journeys_converted == 1
     rollup = only(rows, cohort_grain="day", cohort_start=monday, platform="(all)")
     assert (rollup.campaign_id, rollup.journeys_started, rollup.journeys_excluded) == (
         "(all)",
@@ -263,9 +263,45 @@ def test_trends_count_days_and_iso_weeks_with_an_all_rollup_and_organic_traffic(
     assert {r.funnel_id for r in rows} == {"micro"}
 
 
+def test_a_platform_rollup_sums_its_campaigns_and_nothing_else() -> None:
+    journeys = [
+        journey(reached=[0, 10, 20, 100], n=1),
+        journey(reached=[0], campaign_id="c2", n=2),
+        journey(reached=[0, 10, 20, 50], platform=None, campaign_id=None, n=3),
+    ]
+    rows = mr.funnel_trends(journeys, FUNNELS)
+    google = only(rows, cohort_grain="day", platform="google_ads", campaign_id="(all)")
+    assert (google.journeys_started, google.journeys_converted) == (2, 1)
+    organic = only(rows, cohort_grain="day", platform="organic", campaign_id="(all)")
+    assert organic.journeys_started == 1
+    every = only(rows, cohort_grain="day", platform="(all)")
+    assert (every.campaign_id, every.journeys_started) == ("(all)", 3)
+    momentum = rows_by(mr.momentum_curve(journeys, FUNNELS), campaign_id="(all)")
+    assert {r.platform for r in momentum} == {"google_ads", "organic", "(all)"}
+    buckets = rows_by(mr.time_to_convert(journeys, FUNNELS), platform="google_ads")
+    assert {r.campaign_id for r in buckets} == {"c1", "(all)"}  # c2 has no conversion
+    assert {r.total_conversions for r in buckets} == {1}
+
+
+def test_intent_segment_totals_sum_every_cohort_day_per_scope() -> None:
+    journeys = [
+        journey(reached=[0, 10, 20, 30], intent="late", day=date(2024, 3, 1), n=1),
+        journey(reached=[0, 10], intent="late", day=date(2024, 3, 2), final=False, n=2),
+        journey(reached=[0], intent="late", campaign_id="c2", n=3),
+    ]
+    rows = mr.intent_segment_totals(journeys, FUNNELS)
+    c1 = rows_by(rows, campaign_id="c1")
+    assert [r.journeys_reached for r in c1] == [2, 2, 1, 1]
+    assert [r.journeys_advanced for r in c1] == [2, 1, 1, None]
+    assert not c1[0].is_final
+    google = rows_by(rows, platform="google_ads", campaign_id="(all)")
+    assert [r.journeys_reached for r in google] == [3, 2, 1, 1]
+    assert google[1].overall_conversion_rate == pytest.approx(2 / 3)
+
+
 def test_trends_keep_a_period_whose_journeys_are_all_excluded() -> None:
     rows = mr.funnel_trends([journey(reached=[0, 5], excluded=True)], FUNNELS)
-    day = only(rows, cohort_grain="day", platform="google_ads")
+    day = only(rows, cohort_grain="day", campaign_id="c1")
     assert (day.journeys_started, day.journeys_excluded) == (0, 1)
     assert day.conversion_rate is None and day.median_seconds_to_convert is None
 
@@ -319,7 +355,7 @@ def test_momentum_counts_a_skipped_optional_stage_as_not_reached() -> None:
         journey(reached=[0], n=4),
         journey(reached=[0, 10, 20, 30], excluded=True, n=5),
     ]
-    rows = rows_by(mr.momentum_curve(journeys, FUNNELS), platform="google_ads")
+    rows = rows_by(mr.momentum_curve(journeys, FUNNELS), campaign_id="c1")
     assert [r.stage_name for r in rows] == ["hook", "first_action", "engagement", "conversion"]
     assert [r.journeys_reached for r in rows] == [4, 3, 2, 2]
     assert [r.journeys_converted for r in rows] == [2, 2, 1, 2]

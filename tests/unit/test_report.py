@@ -130,7 +130,7 @@ def test_report_is_written_atomically_without_temp_files(full: Path, tmp_path: P
 # --- numbers -----------------------------------------------------------------------------------
 
 
-def test_stage_rates_come_from_counts_summed_over_days_and_campaigns(full: Path) -> None:
+def test_stage_figures_are_the_stage_totals_rows_of_each_scope(full: Path) -> None:
     data = load_report_data(full)
     micro = next(f for f in data.funnels if f.funnel_id == "micro_commitment")
     every = micro.views[EVERY]
@@ -148,6 +148,20 @@ def test_stage_rates_come_from_counts_summed_over_days_and_campaigns(full: Path)
     assert micro.views[META].headline.spend == pytest.approx(80.0)
     assert micro.views[C1].stages[1].step_conversion_rate == pytest.approx(60 / 120)
     assert set(micro.views) == {EVERY, ("google_ads", ALL), C1, META, ("meta", "c3")}
+
+
+def test_the_report_adds_nothing_up_it_shows_the_marts_figures(full: Path) -> None:
+    with duckdb.connect(str(full)) as con:
+        con.execute(
+            "UPDATE agg_funnel_stage_totals SET journeys_reached = 12345, entries = 777 "
+            "WHERE funnel_id = 'micro_commitment' AND platform = '(all)' AND stage_order = 1"
+        )
+        con.execute("UPDATE agg_campaign_totals SET clicks = 4242 WHERE campaign_id = 'c1'")
+    data = load_report_data(full)
+    micro = next(f for f in data.funnels if f.funnel_id == "micro_commitment")
+    assert micro.views[EVERY].stages[0].journeys_reached == 12345
+    assert micro.views[EVERY].headline.entries == 777
+    assert next(c for c in data.campaigns if c.campaign_id == "c1").clicks == 4242
 
 
 def test_report_shows_only_the_newest_funnel_version(full: Path) -> None:
@@ -178,7 +192,7 @@ def test_campaign_table_names_the_funnel_of_every_number(page: str) -> None:
     assert "spend (EUR)" in section  # one currency: in the header, not in every cell
 
 
-def test_trends_sum_the_campaign_rows_by_day_and_iso_week(full: Path) -> None:
+def test_trends_show_the_rollup_rows_by_day_and_iso_week(full: Path) -> None:
     micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
     daily = micro.views[EVERY].daily
     assert [(p.day, p.journeys_started, p.journeys_converted) for p in daily] == [
@@ -195,7 +209,7 @@ def test_momentum_leaves_out_the_lift_at_the_conversion_stage(full: Path, page: 
     micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
     every = micro.views[EVERY].momentum
     assert [p.lift_vs_previous_stage for p in every] == [None, 2.0, 2.0, 2.0, None]  # the mart's
-    meta = micro.views[META].momentum  # summed from the campaign rows, with the mart's rule
+    meta = micro.views[META].momentum  # the mart's platform rows
     assert [p.conversion_probability for p in meta] == pytest.approx([0.04, 0.1, 0.2, 0.4, 1.0])
     assert meta[-1].lift_vs_previous_stage is None
     assert meta[1].lift_vs_previous_stage == pytest.approx(2.5)
@@ -208,7 +222,7 @@ def test_momentum_leaves_out_the_lift_at_the_conversion_stage(full: Path, page: 
     assert "Momentum" not in direct  # one step: no curve
 
 
-def test_intent_segments_are_summed_per_scope(full: Path, page: str) -> None:
+def test_intent_segments_show_the_totals_of_each_scope(full: Path, page: str) -> None:
     micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
     segments = {s.intent_segment: s for s in micro.views[EVERY].segments}
     assert list(segments) == ["early", "late"]
@@ -218,9 +232,9 @@ def test_intent_segments_are_summed_per_scope(full: Path, page: str) -> None:
     assert "By intent segment" in _section(page, "funnel-micro_commitment")
 
 
-def test_time_to_convert_total_comes_from_the_query(full: Path, page: str) -> None:
+def test_time_to_convert_total_comes_from_the_mart(full: Path, page: str) -> None:
     micro = next(f for f in load_report_data(full).funnels if f.funnel_id == "micro_commitment")
-    # 2 x 6 conversions from c1 and 2 x 2 from c3, summed in SQL (the report adds no counts).
+    # 2 x 6 conversions from c1 and 2 x 2 from c3: the mart's total_conversions.
     assert {b.scope_conversions for b in micro.views[EVERY].time_to_convert} == {16}
     assert {b.scope_conversions for b in micro.views[META].time_to_convert} == {4}
     assert "16 conversions; half of them" in _section(page, "funnel-micro_commitment")
@@ -314,7 +328,7 @@ def test_report_without_analysis_marts_still_shows_funnels_and_campaigns(tmp_pat
     page = write_funnel_report(db, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Funnel micro_commitment" in page and 'id="campaign-performance"' in page
     assert 'id="recommendations"' not in page and "Momentum" not in page
-    assert "fct_funnel_journey_stages is not published yet" in page
+    assert "is not published yet" not in page  # the stage totals carry their medians
     assert parse(page).errors == []
 
 
@@ -322,7 +336,7 @@ def test_report_without_published_marts_says_so(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     duckdb.connect(str(db)).close()
     page = write_funnel_report(db, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "agg_funnel_stages_daily is not published yet" in page
+    assert "agg_funnel_stage_totals is not published yet" in page
 
 
 def test_missing_reporting_file_is_an_error(tmp_path: Path) -> None:
