@@ -131,8 +131,7 @@ def _funnels(con: duckdb.DuckDBPyConnection, published: set[str]) -> list[Funnel
     findings = _optional(con, published, q.DIAGNOSTICS, q.DIAGNOSTICS_SQL)
     versions = dict(
         con.execute(
-            f"SELECT funnel_id, max(funnel_version) FROM temp.current_{q.STAGE_TOTALS} "
-            "GROUP BY ALL"
+            f"SELECT funnel_id, max(funnel_version) FROM temp.current_{q.STAGE_TOTALS} GROUP BY ALL"
         ).fetchall()
     )
 
