@@ -20,9 +20,9 @@ sums as (
         count(*) as report_days,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
-        sum(spend) as spend,
-        sum(platform_conversions) as platform_conversions,
-        sum(platform_conversion_value) as platform_conversion_value,
+        {{ exact_sum('spend') }} as spend,
+        {{ exact_sum('platform_conversions') }} as platform_conversions,
+        {{ exact_sum('platform_conversion_value') }} as platform_conversion_value,
         sum(first_party_conversions) as first_party_conversions,
         bool_and(is_final) as is_final
     from daily

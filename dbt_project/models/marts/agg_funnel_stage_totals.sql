@@ -62,7 +62,7 @@ scope_days as (
         min(cohort_date) as first_cohort_date,
         max(cohort_date) as last_cohort_date,
         count(distinct case when not is_final then cohort_date end) as provisional_cohort_days,
-        sum(spend) as spend,
+        {{ exact_sum('spend') }} as spend,
         bool_and(is_final) as is_final
     from scoped_days
     group by funnel_id, funnel_version, platform, campaign_id
