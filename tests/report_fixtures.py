@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from tests.mart_tables import create_aggregate_marts
+from tests.reference.journey_groups import scope_keys
 
 DAYS = [date(2024, 3, 1), date(2024, 3, 2)]  # Friday, Saturday: ISO week 9
 VERSION = 2
@@ -114,11 +115,6 @@ STAGE_SECONDS = (10.0, 30.0)
 OLD_DAY_SHIFT, OLD_FACTOR = 30, 100
 
 
-def scopes(platform: str, campaign_id: str) -> tuple[tuple[str, str], ...]:
-    """A campaign row counts in its own scope, its platform's rollup and the one over all."""
-    return (platform, campaign_id), (platform, ALL), (ALL, ALL)
-
-
 def _rate(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
@@ -144,7 +140,7 @@ def _stage_totals() -> list[tuple[Any, ...]]:
     groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for row in _campaign_days():
         funnel_id, version, _, platform, campaign_id = row[:5]
-        for scope in scopes(platform, campaign_id):
+        for scope in scope_keys(platform, campaign_id):
             groups[(funnel_id, version, *scope)].append(row)
     rows = []
     for (funnel_id, version, platform, campaign_id), days in groups.items():
@@ -231,7 +227,7 @@ def _trend_rows() -> list[tuple[Any, ...]]:
     for funnel_id, platform, campaign_id, _, reached, _ in CAMPAIGNS:
         periods = [("day", day, 1, d == 0) for d, day in enumerate(DAYS)]
         for grain, start, days, final in [*periods, ("week", monday, len(DAYS), False)]:
-            for scope in scopes(platform, campaign_id):
+            for scope in scope_keys(platform, campaign_id):
                 group = groups[(funnel_id, grain, start, *scope)]
                 group[0] += days * reached[0]
                 group[1] += days * reached[-1]
@@ -248,7 +244,7 @@ def _bucket_rows() -> list[tuple[Any, ...]]:
     """agg_time_to_convert: per campaign one conversion under a minute, the rest 1-5 min."""
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     for funnel_id, platform, campaign_id, _, reached, _ in CAMPAIGNS:
-        for scope in scopes(platform, campaign_id):
+        for scope in scope_keys(platform, campaign_id):
             group = groups[(funnel_id, *scope)]
             group[0] += 1
             group[1] += 2 * reached[-1] - 1
@@ -268,7 +264,7 @@ def _intent_totals(daily: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     names = {}
     for funnel_id, version, _, platform, campaign_id, segment, order, name, n, *_ in daily:
         names[(funnel_id, order)] = name
-        for scope in scopes(platform, campaign_id):
+        for scope in scope_keys(platform, campaign_id):
             groups[(funnel_id, version, *scope, segment, order)] += n
     return [
         (funnel_id, version, platform, campaign_id, segment, order, names[(funnel_id, order)],

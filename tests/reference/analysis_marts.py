@@ -58,7 +58,7 @@ from typing import Any, Protocol
 from pipelines.lib.funnels.model import Funnel
 from tests.reference import journey_groups
 from tests.reference.funnel import quantile_cont
-from tests.reference.journey_groups import ALL, group_key, rollup_scopes
+from tests.reference.journey_groups import group_key, rollup_scopes, scope_keys
 
 # (bucket_order, bucket_label, lower_seconds inclusive, upper_seconds exclusive or None).
 BUCKETS: tuple[tuple[int, str, int, int | None], ...] = (
@@ -425,8 +425,7 @@ def intent_segment_totals(
     """agg_intent_segments summed over every cohort date, per scope."""
     groups: dict[tuple[Any, ...], list[IntentSegmentRow]] = defaultdict(list)
     for row in intent_segments(journeys, funnels):
-        scope_rows = ((row.platform, row.campaign_id), (row.platform, ALL), (ALL, ALL))
-        for platform, campaign in scope_rows:
+        for platform, campaign in scope_keys(row.platform, row.campaign_id):
             key = (row.funnel_id, row.funnel_version, platform, campaign, row.intent_segment)
             groups[(*key, row.stage_order)].append(row)
 

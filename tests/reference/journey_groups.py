@@ -50,8 +50,12 @@ def scopes(j: JourneyLike) -> tuple[tuple[str, str], tuple[str, str]]:
     return group_key(j), (ALL, ALL)
 
 
-def rollup_scopes(j: JourneyLike) -> tuple[tuple[str, str], ...]:
-    """The journey's own (platform, campaign_id), its platform's (platform, '(all)') and the
+def scope_keys(platform: str, campaign_id: str) -> tuple[tuple[str, str], ...]:
+    """A campaign's own (platform, campaign_id), its platform's (platform, '(all)') and the
     ('(all)', '(all)') rollup: the scopes of the dbt macro scoped_rows."""
-    platform, campaign = group_key(j)
-    return (platform, campaign), (platform, ALL), (ALL, ALL)
+    return (platform, campaign_id), (platform, ALL), (ALL, ALL)
+
+
+def rollup_scopes(j: JourneyLike) -> tuple[tuple[str, str], ...]:
+    """The scope_keys of the journey's group."""
+    return scope_keys(*group_key(j))
