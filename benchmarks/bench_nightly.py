@@ -87,17 +87,16 @@ def worker(start: date, end: date, baseline: list[str]) -> None:
     prepare_dbt_project()
     instance = dg.DagsterInstance.get()
     started = time.perf_counter()
-    ok = run_nightly_job(Settings.from_env(), start, end, instance)
+    outcome = run_nightly_job(Settings.from_env(), start, end, instance)
     wall = time.perf_counter() - started
     out = {
-        "success": ok,
+        "success": outcome.success,
         "wall": wall,
         # ru_maxrss only grows: read now, before the baseline read below.
         "rss_self_mb": max_rss_mb(resource.RUSAGE_SELF),
         "rss_children_mb": max_rss_mb(resource.RUSAGE_CHILDREN),
     }
-    runs = instance.get_run_records(limit=1)
-    out["run_id"] = runs[0].dagster_run.run_id if runs else None
+    out["run_id"] = outcome.run_id
     if baseline:
         out["baseline"] = raw_read(baseline)
     print("BENCH_RESULT " + json.dumps(out), flush=True)

@@ -13,6 +13,7 @@ from pipelines.lib.settings import (
     ENV_POSTGRES_URL,
     ENV_PSEUDONYMIZATION_KEY,
     Settings,
+    default_memory_limit,
 )
 
 # One writer at a time for the transformation and reporting DuckDB files.
@@ -38,6 +39,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
     # A secret: set from dg.EnvVar, so the UI shows the variable's name, never the key.
     pseudonymization_key: str | None = None
     erasure_file: str | None = None
+    memory_limit: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MicrofunnelResource:
@@ -55,6 +57,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
             # Without a key ingestion fails with a message naming the variable.
             pseudonymization_key=_secret(ENV_PSEUDONYMIZATION_KEY, settings.pseudonymization_key),
             erasure_file=str(settings.erasure_list_path),
+            memory_limit=settings.memory_limit,
         )
 
     def settings(self) -> Settings:
@@ -71,6 +74,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
             postgres_url=self.postgres_url,
             pseudonymization_key=self.pseudonymization_key,
             erasure_file=Path(self.erasure_file) if self.erasure_file else None,
+            memory_limit=self.memory_limit or default_memory_limit(),
         )
 
 

@@ -23,11 +23,16 @@ def reprocess_from(first_partition: date, longest_window_days: int, late_data_da
 # The warehouse folder dbt reads the lake from and writes its DuckDB file into (profiles.yml,
 # the lake sources); passed with the run's vars, so no process environment is changed.
 WAREHOUSE_DIR_VAR = "microfunnel__warehouse_dir"
+# DuckDB's memory limit for dbt's connections (profiles.yml); spills go under the warehouse.
+MEMORY_LIMIT_VAR = "microfunnel__memory_limit"
 VARS_FLAG = "--vars"
 
 
 def dbt_vars(
-    reprocess_from_date: date | None, late_data_days: int, warehouse_dir: Path | None = None
+    reprocess_from_date: date | None,
+    late_data_days: int,
+    warehouse_dir: Path | None = None,
+    memory_limit: str | None = None,
 ) -> dict[str, object]:
     variables: dict[str, object] = {
         "microfunnel__reprocess_from": (
@@ -37,6 +42,8 @@ def dbt_vars(
     }
     if warehouse_dir is not None:
         variables[WAREHOUSE_DIR_VAR] = str(warehouse_dir)
+    if memory_limit is not None:
+        variables[MEMORY_LIMIT_VAR] = memory_limit
     return variables
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines.lib.dbt_var_defaults import default_late_data_days
+from pipelines.lib.duckdb_memory import MEMORY_SIZE, DuckDBMemory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -27,6 +28,7 @@ ENV_LATE_DATA_DAYS = "MICROFUNNEL_LATE_DATA_DAYS"
 ENV_POSTGRES_URL = "MICROFUNNEL_POSTGRES_URL"
 ENV_PSEUDONYMIZATION_KEY = "MICROFUNNEL_PSEUDONYMIZATION_KEY"
 ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
+ENV_MEMORY_LIMIT = "MICROFUNNEL_MEMORY_LIMIT"
 # Dagster's own: the instance folder (run history) the CLI and its UI record runs in.
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
@@ -38,6 +40,9 @@ DEMO_PSEUDONYMIZATION_KEY = "microfunnel-demo-key-not-a-secret"
 TRANSFORM_DB_FILE = "microfunnel.duckdb"
 REPORTING_DB_FILE = "reporting.duckdb"
 REPORT_FILE = "funnel_report.html"
+# Each DuckDB instance (the job's ingest and publish, dbt's child) may use this share of the
+# machine's memory by default: DuckDB's own default, 80% each, could not hold for two at once.
+DEFAULT_MEMORY_SHARE = 0.4
 
 
 class SettingsError(ValueError):
@@ -61,6 +66,13 @@ class Settings:
     postgres_url: str | None = field(default=None, repr=False)
     pseudonymization_key: str | None = field(default=None, repr=False)
     erasure_file: Path | None = None
+    # Buffer memory of each DuckDB instance; bigger intermediates spill to spill_dir.
+    memory_limit: str = field(default_factory=lambda: default_memory_limit())
+
+    @property
+    def duckdb_memory(self) -> DuckDBMemory:
+        """memory_limit for each DuckDB instance, spilling under `<warehouse>/spill`."""
+        return DuckDBMemory(self.memory_limit, self.warehouse_dir / "spill")
 
     @property
     def erasure_list_path(self) -> Path:
@@ -129,6 +141,7 @@ class Settings:
             ENV_POSTGRES_URL: self.postgres_url,
             ENV_PSEUDONYMIZATION_KEY: self.pseudonymization_key,
             ENV_ERASURE_FILE: str(self.erasure_file) if self.erasure_file else None,
+            ENV_MEMORY_LIMIT: self.memory_limit,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -154,6 +167,7 @@ class Settings:
             postgres_url=env.get(ENV_POSTGRES_URL) or None,
             pseudonymization_key=env.get(ENV_PSEUDONYMIZATION_KEY) or None,
             erasure_file=_optional_path(env, ENV_ERASURE_FILE),
+            memory_limit=_memory_limit(env),
         )
 
 
@@ -190,3 +204,20 @@ def _late_data_days(env: Mapping[str, str]) -> int:
             f"{MAX_LATE_DATA_DAYS}"
         )
     return days
+
+
+def default_memory_limit() -> str:
+    """DEFAULT_MEMORY_SHARE of the machine's physical memory, in DuckDB's spelling."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(physical * DEFAULT_MEMORY_SHARE) // 2**20}MiB"
+
+
+def _memory_limit(env: Mapping[str, str]) -> str:
+    raw = env.get(ENV_MEMORY_LIMIT)
+    if not raw:
+        return default_memory_limit()
+    if not MEMORY_SIZE.fullmatch(raw):
+        raise SettingsError(
+            f"{ENV_MEMORY_LIMIT}={raw!r} is not a memory size (e.g. 4GB, 6GiB, 512MB)"
+        )
+    return raw.strip()

@@ -59,7 +59,7 @@ def build_ad_performance_asset(partitions: dg.PartitionsDefinition) -> dg.Assets
         manifest_dir = settings.lake_dir / MANIFEST_TABLE
         written = {}
         empty_days = []
-        with duckdb.connect() as con:
+        with settings.duckdb_memory.apply(duckdb.connect(), "ingest-ads") as con:
             plan = plan_files(con, manifest_dir, SOURCE, files)
             for warning in plan.warnings():
                 context.log.warning(warning)

@@ -63,7 +63,7 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         empty_days = []
         written = {}
         manifest_dir = settings.lake_dir / MANIFEST_TABLE
-        with duckdb.connect() as con:
+        with settings.duckdb_memory.apply(duckdb.connect(), "ingest-events") as con:
             for day in partition_dates(context):
                 files = ga4_files_for_day(settings.landing_dir, day)
                 plan = plan_day(con, manifest_dir, SOURCE, files, day)

@@ -99,7 +99,7 @@ def build_publish_assets(
         settings = microfunnel.settings()
         days = republished_days(settings, context, marts)
         target = settings.reporting_db_path
-        result = publish_duckdb(settings.duckdb_path, marts, target, days)
+        result = publish_duckdb(settings.duckdb_path, marts, target, days, settings.duckdb_memory)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
     @_publish_asset(
@@ -117,7 +117,7 @@ def build_publish_assets(
         settings = microfunnel.settings()
         days = republished_days(settings, context, marts)
         target = settings.reporting_parquet_dir
-        result = publish_parquet(settings.duckdb_path, marts, target, days)
+        result = publish_parquet(settings.duckdb_path, marts, target, days, settings.duckdb_memory)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
     @_publish_asset(
@@ -139,7 +139,12 @@ def build_publish_assets(
             return
         days = republished_days(settings, context, marts)
         result = publish_postgres(
-            settings.duckdb_path, marts, settings.postgres_url, POSTGRES_SCHEMA, days
+            settings.duckdb_path,
+            marts,
+            settings.postgres_url,
+            POSTGRES_SCHEMA,
+            days,
+            memory=settings.duckdb_memory,
         )
         target = f"{redact_url(settings.postgres_url)} schema {POSTGRES_SCHEMA}"
         # A MaterializeResult stores nothing through an IO manager, so ranges work too.

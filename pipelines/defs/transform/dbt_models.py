@@ -44,7 +44,9 @@ def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
         start = rebuild_start(settings, partition_dates(context)[0])
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
         # dbt's paths come with its vars (profiles.yml and the lake sources read them).
-        args = dbt_build_args(dbt_vars(start, settings.late_data_days, settings.warehouse_dir))
+        args = dbt_build_args(
+            dbt_vars(start, settings.late_data_days, settings.warehouse_dir, settings.memory_limit)
+        )
         # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
         # names this log when a run fails. Older run folders are pruned.
         prune_run_folders(settings.runs_dir, keep=KEPT_RUNS - 1)

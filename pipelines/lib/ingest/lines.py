@@ -34,6 +34,9 @@ from .sql import literal, temp_name
 # Unit/record separators: control characters never valid unescaped in JSON or report text.
 _NO_DELIMITER = "\x1f\x1e\x1d"
 MAX_LINE_BYTES = 64 * 1024 * 1024
+# DuckDB's CSV reader buffers 16 x max_line_size per read by default (1 GiB here): two lines'
+# worth holds any line and keeps a day's read within a small memory limit (and is faster).
+READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 # A rejected line is kept for diagnosis up to this many characters.
 MAX_RAW_CHARS = 64 * 1024
 
@@ -112,7 +115,8 @@ def _scan(path: Path, encoding: str, gzipped: bool, extra: str = "") -> str:
         read_csv(
             {name}, columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false,
             delim = {literal(_NO_DELIMITER)}, quote = '', escape = '', strict_mode = false,
-            max_line_size = {MAX_LINE_BYTES}, encoding = {literal(encoding)},
+            max_line_size = {MAX_LINE_BYTES}, buffer_size = {READ_BUFFER_BYTES},
+            encoding = {literal(encoding)},
             compression = {literal("gzip" if gzipped else "none")}{extra}
         )"""
 

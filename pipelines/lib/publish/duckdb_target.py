@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.duckdb_memory import DuckDBMemory
 from pipelines.lib.publish.files import (
     fsync_dir,
     fsync_file,
@@ -58,8 +59,10 @@ def publish_duckdb(
     marts: Sequence[MartSpec],
     target_db: Path,
     partitions: Sequence[date] | None,
+    memory: DuckDBMemory | None = None,
 ) -> PublishResult:
-    """Replace ``partitions`` (every day when None) of each mart in the reporting DuckDB file."""
+    """Replace ``partitions`` (every day when None) of each mart in the reporting DuckDB file
+    (within ``memory``'s limit when given)."""
     source_db, target_db = Path(source_db), Path(target_db)
     days = normalize_partitions(partitions)
     marts = _distinct(marts)
@@ -80,7 +83,7 @@ def publish_duckdb(
         tmp = target_db.with_name(f".{target_db.name}.{token}.tmp")
         spill = target_db.with_name(f".{target_db.name}.{token}.spill")
         try:
-            results = _build(source_db, marts, target_db, tmp, spill, days)
+            results = _build(source_db, marts, target_db, tmp, spill, days, memory)
             fsync_file(tmp)
             os.replace(tmp, target_db)
             fsync_dir(target_db.parent)
@@ -105,8 +108,9 @@ def _build(
     tmp: Path,
     spill: Path,
     days: list[date] | None,
+    memory: DuckDBMemory | None,
 ) -> list[MartPublishResult]:
-    con = connect_memory()
+    con = connect_memory(memory)
     try:
         con.execute(f"SET temp_directory = {sql_string(str(spill))}")
         attach_source(con, source_db)

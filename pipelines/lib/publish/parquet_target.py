@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.lib.duckdb_memory import DuckDBMemory
 from pipelines.lib.publish.files import (
     fsync_dir,
     fsync_file,
@@ -58,8 +59,10 @@ def publish_parquet(
     marts: Sequence[MartSpec],
     target_dir: Path,
     partitions: Sequence[date] | None,
+    memory: DuckDBMemory | None = None,
 ) -> PublishResult:
-    """Replace ``partitions`` (every day when None) of each mart under ``target_dir``."""
+    """Replace ``partitions`` (every day when None) of each mart under ``target_dir`` (within
+    ``memory``'s limit when given)."""
     source_db, target_dir = Path(source_db), Path(target_dir)
     days = normalize_partitions(partitions)
     if len({m.table for m in marts}) != len(marts):
@@ -69,7 +72,7 @@ def publish_parquet(
     with target_lock(target_dir / "_parquet"):
         # A publisher killed mid-way leaves its `.staging-<token>` folder: remove it.
         remove_stale_temp(target_dir, r"\.staging-[0-9a-f]{12}")
-        con = connect_memory()
+        con = connect_memory(memory)
         try:
             attach_source(con, source_db)
             columns = {spec.table: source_columns(con, spec) for spec in marts}

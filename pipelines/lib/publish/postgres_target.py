@@ -26,6 +26,7 @@ import pyarrow.csv as pa_csv
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pipelines.lib.duckdb_memory import DuckDBMemory
 from pipelines.lib.publish.pg_types import SEND_AS_TEXT, canonical_postgres_type, postgres_type
 from pipelines.lib.publish.result import MartPublishResult, PublishError, PublishResult
 from pipelines.lib.publish.source import (
@@ -61,6 +62,7 @@ def publish_postgres(
     retries: int = 3,
     backoff_seconds: float = 1.0,
     before_commit: BeforeCommit | None = None,
+    memory: DuckDBMemory | None = None,
 ) -> PublishResult:
     """Replace ``partitions`` (every day when None) of each mart in ``schema`` at ``url``.
 
@@ -79,7 +81,7 @@ def publish_postgres(
     target = describe_target(url, schema)
     conninfo = _conninfo(url)
 
-    duck = connect_memory()
+    duck = connect_memory(memory)
     try:
         attach_source(duck, source_db)
         columns = {spec.table: source_columns(duck, spec) for spec in marts}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.duckdb_memory import DuckDBMemory
 from pipelines.lib.publish.result import PublishError
 from pipelines.lib.publish.spec import MartSpec, quote_ident, validate_identifier
 
@@ -26,8 +27,8 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def connect_memory() -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB instance.
+def connect_memory(memory: DuckDBMemory | None = None) -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB instance (within `memory`'s limit when given).
 
     Files are then ATTACHed to it instead of opened with ``duckdb.connect(path)``, which would
     reuse a cached instance of the same path in this process and could see a stale, swapped-out
@@ -35,7 +36,7 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     """
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ values leave as UTC, whatever the host
-    return con
+    return memory.apply(con, "publish") if memory else con
 
 
 def attach_source(con: duckdb.DuckDBPyConnection, source_db: Path) -> str:
