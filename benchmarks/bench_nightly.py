@@ -246,6 +246,9 @@ def main() -> None:
     parser.add_argument("--events-per-day", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=1, help="days in the measured run")
     parser.add_argument("--keep", type=Path, help="use this MICROFUNNEL_HOME and keep it")
+    parser.add_argument(
+        "--memory-limit", help="MICROFUNNEL_MEMORY_LIMIT for the runs (e.g. 1GB; default: unset)"
+    )
     args = parser.parse_args()
     if args.days < 1:
         parser.error("--days must be at least 1")
@@ -264,6 +267,9 @@ def main() -> None:
         cleanup = home
     try:
         configure_env(home, first)
+        if args.memory_limit:
+            os.environ["MICROFUNNEL_MEMORY_LIMIT"] = args.memory_limit
+        print(f"MICROFUNNEL_MEMORY_LIMIT {os.environ.get('MICROFUNNEL_MEMORY_LIMIT', 'default')}")
         bench(args.events_per_day, first, measured_start, last, home)
     finally:
         if cleanup:
