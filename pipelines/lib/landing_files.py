@@ -54,6 +54,27 @@ def ga4_files_for_day(landing_dir: Path, export_date: date) -> list[Path]:
     return sorted({_safe(landing_dir, p) for p in files})
 
 
+def day_files(landing_dir: Path, folder: str, day: date, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files under `<landing>/<folder>/` (any depth) whose name carries `day` as YYYYMMDD or
+    YYYY-MM-DD: the export-day rule of every site tracker (one file set per export day)."""
+    root = landing_dir / folder
+    stamps = (f"{day:%Y%m%d}", day.isoformat())
+    files = [
+        p
+        for p in root.rglob("*")
+        if not p.is_dir() and _has_suffix(p, suffixes) and any(s in p.name for s in stamps)
+    ]
+    return sorted({_safe(landing_dir, p) for p in files})
+
+
+def all_files(landing_dir: Path, folder: str, suffixes: tuple[str, ...]) -> list[Path]:
+    """Every file under `<landing>/<folder>/` (any depth) with one of `suffixes` (.gz allowed):
+    ad reports, whose rows carry their own day and are filtered after reading."""
+    root = landing_dir / folder
+    files = [p for p in root.rglob("*") if not p.is_dir() and _has_suffix(p, suffixes)]
+    return sorted({_safe(landing_dir, p) for p in files})
+
+
 def google_ads_files(landing_dir: Path) -> list[Path]:
     """Every Google Ads report file; each row carries its own day, filtered after reading."""
     folder = landing_dir / GOOGLE_ADS_DIR

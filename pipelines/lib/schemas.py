@@ -54,6 +54,8 @@ AD_PERFORMANCE_COLUMNS: dict[str, str] = {
     "clicks": "BIGINT",
     "spend": "DOUBLE",
     "currency": "VARCHAR",
+    # IANA name of the account's timezone (the platform cuts its days there); NULL if unknown.
+    "account_timezone": "VARCHAR",
     "conversions": "DOUBLE",
     "conversion_value": "DOUBLE",
     "final_url": "VARCHAR",

@@ -59,6 +59,7 @@ COLUMNS = (
     Column("account_id", "id", ("customer.id",), ("Customer ID", "Account ID")),
     Column("account_name", "text", ("customer.descriptive_name",), ("Account", "Account name")),
     Column("currency", "text", ("customer.currency_code",), ("Currency code", "Currency")),
+    Column("account_timezone", "text", ("customer.time_zone",), ("Time zone",)),
     Column("campaign_id", "id", ("campaign.id",), ("Campaign ID",), required=True),
     Column("campaign_name", "text", ("campaign.name",), ("Campaign",)),
     Column("ad_group_id", "id", ("ad_group.id",), ("Ad group ID",)),

@@ -19,6 +19,7 @@ renamed as (
         cast(clicks as bigint) as clicks,
         cast(spend as double) as spend,
         cast(currency as varchar) as currency,
+        cast(account_timezone as varchar) as account_timezone,
         cast(conversions as double) as conversions,
         cast(conversion_value as double) as conversion_value,
         cast(final_url as varchar) as final_url,
