@@ -149,6 +149,7 @@ def _final(
             "campaign_name",
             "ad_group_name",
             "currency",
+            "account_timezone",
             "final_url",
             "tracking_url_template",
         )
