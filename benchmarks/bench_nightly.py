@@ -40,8 +40,8 @@ sys.path.insert(0, str(REPO))
 
 FIRST_DAY = date(2024, 1, 1)
 STEPS = [  # (step key, label) in execution order
-    ("ingest_ga4_events", "ingest GA4"),
-    ("ingest_google_ads", "ingest Google Ads"),
+    ("ingest_site_events", "ingest GA4"),
+    ("ingest_ad_reports", "ingest Google Ads"),
     ("funnel_definitions", "funnel definitions"),
     ("microfunnel_dbt_models", "dbt build"),
     ("reporting_duckdb", "publish duckdb"),
@@ -202,11 +202,11 @@ def read_run_log(run_id: str) -> RunLog:
                 if duration is not None:
                     log.dbt_nodes[name] = float(getattr(duration, "value", duration))
     log.span = (last or 0.0) - (run_start or first or 0.0)
-    ingest = marks.get("ingest_ga4_events", [])
+    ingest = marks.get("ingest_site_events", [])
     mats = [t for kind, t in ingest if kind == kinds.ASSET_MATERIALIZATION.value]
     checks = [t for kind, t in ingest if kind == kinds.ASSET_CHECK_EVALUATION.value]
-    if mats and "ingest_ga4_events" in starts:
-        log.ingest_load = mats[0] - starts["ingest_ga4_events"]
+    if mats and "ingest_site_events" in starts:
+        log.ingest_load = mats[0] - starts["ingest_site_events"]
         if checks:
             log.ingest_checks = max(checks) - max(mats)
     return log
@@ -348,7 +348,7 @@ def bench(events_per_day: int, first: date, measured_start: date, last: date, ho
     )
 
     baseline = result.get("baseline")
-    ingest = seconds.get("ingest_ga4_events")
+    ingest = seconds.get("ingest_site_events")
     if baseline:
         print()
         print(f"Baseline: DuckDB raw read of the same NDJSON (threads={baseline['threads']})")

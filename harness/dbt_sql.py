@@ -286,6 +286,11 @@ AD_SPEND_SCHEMA = pa.schema(
         ("spend", pa.float64()),
         ("platform_conversions", pa.float64()),
         ("platform_conversion_value", pa.float64()),
+        ("account_currency", pa.string()),
+        ("account_timezone", pa.string()),
+        ("spend_in_account_currency", pa.float64()),
+        ("exchange_rate", pa.float64()),
+        ("exchange_rate_date", pa.date32()),
     ]
 )
 
@@ -334,6 +339,11 @@ def spend_table(spend_by_campaign_day: Mapping[tuple[str, str, date], float]) ->
             "spend": float(spend),
             "platform_conversions": 0.0,
             "platform_conversion_value": 0.0,
+            "account_currency": "USD",
+            "account_timezone": None,
+            "spend_in_account_currency": float(spend),
+            "exchange_rate": 1.0,
+            "exchange_rate_date": None,
         }
         for (platform, campaign_id, day), spend in spend_by_campaign_day.items()
     ]

@@ -10,7 +10,13 @@ import dagster as dg
 
 from pipelines.defs import resources
 from pipelines.defs.automation import schedules
-from pipelines.defs.ingest import ad_performance, events, funnel_definitions, landing_exports
+from pipelines.defs.ingest import (
+    ad_performance,
+    events,
+    exchange_rates,
+    funnel_definitions,
+    landing_exports,
+)
 from pipelines.defs.publish import report, reporting
 from pipelines.defs.shared import daily_partitions
 from pipelines.defs.transform import dbt_models
@@ -33,6 +39,7 @@ def _merged_definitions(settings: Settings, partitions: dg.PartitionsDefinition)
         events.defs(partitions),
         ad_performance.defs(partitions),
         funnel_definitions.defs(partitions),
+        exchange_rates.defs(partitions),
         dbt_models.defs(partitions),
         reporting.defs(partitions),
         report.defs(partitions),

@@ -25,6 +25,8 @@ def reprocess_from(first_partition: date, longest_window_days: int, late_data_da
 WAREHOUSE_DIR_VAR = "microfunnel__warehouse_dir"
 # DuckDB's memory limit for dbt's connections (profiles.yml); spills go under the warehouse.
 MEMORY_LIMIT_VAR = "microfunnel__memory_limit"
+# The ISO code all spend is converted to (int_ad_spend_daily).
+REPORTING_CURRENCY_VAR = "microfunnel__reporting_currency"
 VARS_FLAG = "--vars"
 
 
@@ -33,6 +35,7 @@ def dbt_vars(
     late_data_days: int,
     warehouse_dir: Path | None = None,
     memory_limit: str | None = None,
+    reporting_currency: str | None = None,
 ) -> dict[str, object]:
     variables: dict[str, object] = {
         "microfunnel__reprocess_from": (
@@ -44,6 +47,8 @@ def dbt_vars(
         variables[WAREHOUSE_DIR_VAR] = str(warehouse_dir)
     if memory_limit is not None:
         variables[MEMORY_LIMIT_VAR] = memory_limit
+    if reporting_currency is not None:
+        variables[REPORTING_CURRENCY_VAR] = reporting_currency
     return variables
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,8 @@ ENV_POSTGRES_URL = "MICROFUNNEL_POSTGRES_URL"
 ENV_PSEUDONYMIZATION_KEY = "MICROFUNNEL_PSEUDONYMIZATION_KEY"
 ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
 ENV_MEMORY_LIMIT = "MICROFUNNEL_MEMORY_LIMIT"
+ENV_REPORTING_CURRENCY = "MICROFUNNEL_REPORTING_CURRENCY"
+DEFAULT_REPORTING_CURRENCY = "USD"
 # Dagster's own: the instance folder (run history) the CLI and its UI record runs in.
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
@@ -68,6 +71,8 @@ class Settings:
     erasure_file: Path | None = None
     # Buffer memory of each DuckDB instance; bigger intermediates spill to spill_dir.
     memory_limit: str = field(default_factory=lambda: default_memory_limit())
+    # ISO 4217 code every platform's spend is converted to (README: Currencies and timezones).
+    reporting_currency: str = DEFAULT_REPORTING_CURRENCY
 
     @property
     def duckdb_memory(self) -> DuckDBMemory:
@@ -142,6 +147,7 @@ class Settings:
             ENV_PSEUDONYMIZATION_KEY: self.pseudonymization_key,
             ENV_ERASURE_FILE: str(self.erasure_file) if self.erasure_file else None,
             ENV_MEMORY_LIMIT: self.memory_limit,
+            ENV_REPORTING_CURRENCY: self.reporting_currency,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -168,6 +174,7 @@ class Settings:
             pseudonymization_key=env.get(ENV_PSEUDONYMIZATION_KEY) or None,
             erasure_file=_optional_path(env, ENV_ERASURE_FILE),
             memory_limit=_memory_limit(env),
+            reporting_currency=_currency(env),
         )
 
 
@@ -219,5 +226,16 @@ def _memory_limit(env: Mapping[str, str]) -> str:
     if not MEMORY_SIZE.fullmatch(raw):
         raise SettingsError(
             f"{ENV_MEMORY_LIMIT}={raw!r} is not a memory size (e.g. 4GB, 6GiB, 512MB)"
+        )
+    return raw.strip()
+
+
+def _currency(env: Mapping[str, str]) -> str:
+    raw = env.get(ENV_REPORTING_CURRENCY)
+    if not raw:
+        return DEFAULT_REPORTING_CURRENCY
+    if not re.fullmatch(r"[A-Z]{3}", raw.strip()):
+        raise SettingsError(
+            f"{ENV_REPORTING_CURRENCY}={raw!r} is not an ISO 4217 currency code (e.g. USD, EUR)"
         )
     return raw.strip()

@@ -167,8 +167,8 @@ def test_a_google_ads_report_missing_a_required_column_fails_the_run_naming_file
 
     assert not succeeded
     assert run.status == dg.DagsterRunStatus.FAILURE
-    assert "ingest_google_ads" in failures, sorted(failures)
-    message = failures["ingest_google_ads"]
+    assert "ingest_ad_reports" in failures, sorted(failures)
+    message = failures["ingest_ad_reports"]
     assert report.name in message
     assert MISSING_COLUMN in message
     # Nothing downstream ran on a half-read report.
@@ -254,7 +254,7 @@ def test_raw_user_ids_of_bad_lines_reach_no_output_log_or_event_only_a_pseudonym
     # error path too), after the day was written.
     assert (
         "1 blocking asset check failed"
-        in step_failures(instance, result.run_id)["ingest_ga4_events"]
+        in step_failures(instance, result.run_id)["ingest_site_events"]
     )
     # Nothing lost: the good lines load, each bad line is quarantined with its line.
     assert len(lake_events) == 8

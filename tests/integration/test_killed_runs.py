@@ -150,7 +150,7 @@ def test_runs_killed_at_ingest_dbt_and_publish_leave_nothing_that_blocks_or_chan
 
     # 1. Killed while ingesting.
     _, output = _kill_when(
-        env, lambda p: _step_started(home, {"ingest_ga4_events", "ingest_google_ads"})
+        env, lambda p: _step_started(home, {"ingest_site_events", "ingest_ad_reports"})
     )
     assert RECOVERED not in output
 

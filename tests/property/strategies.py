@@ -31,13 +31,18 @@ EVENT_NAMES = STAGE_EVENT_NAMES + OTHER_EVENT_NAMES
 GRID = timedelta(minutes=10)  # every window and gap is a multiple of it: boundary hits
 BASE_AT = datetime(2024, 5, 1, 20, 0)  # spans cross midnight, so cohorts differ by day
 
-# (platform, campaign_id, utm_campaign, utm_medium, click_id_type): organic and three campaigns
+# (platform, campaign_id, utm_campaign, utm_medium, click_id_type): organic and campaigns on
+# five platforms. TikTok's "c1" shares Google's campaign id on purpose: ids are only unique per
+# platform, so every count keyed by campaign must keep (platform, campaign_id) apart.
 TOUCHES: tuple[tuple[str | None, ...], ...] = (
     (None, None, None, None, None),
     (None, None, None, "email", None),
     ("google_ads", "c1", "spring", "cpc", "gclid"),
     ("google_ads", "c2", "brand", "cpc", "gclid"),
     ("meta_ads", "c3", None, "paid_social", "fbclid"),
+    ("tiktok_ads", "c1", "spring", "paid_social", "ttclid"),
+    ("linkedin_ads", "c4", "webinar", "paid_social", "li_fat_id"),
+    ("microsoft_ads", "c5", "brand", "cpc", "msclkid"),
 )
 ENGAGEMENT_MS = (None, 0, 1500, 10000, 12345)
 VALUES = (None, 0.0, 9.99, 10.0, 25.5)

@@ -23,9 +23,23 @@ INGEST_ASSETS = {
     "ad_performance",
     "ad_performance_quarantine",
     "funnel_definitions",
+    "exchange_rates",
 }
 PUBLISH_ASSETS = {"reporting_duckdb", "reporting_parquet", "reporting_postgres", "funnel_report"}
-LANDING_SPECS = {"ga4_export_files", "google_ads_report_files", "funnels_file"}
+# One landing box per source folder (pipelines/lib/ingest/sources.py), plus rates and funnels.
+SITE_LANDING = {"ga4_export_files", "segment_files", "snowplow_files", "events_files"}
+AD_LANDING = {
+    "google_ads_report_files",
+    "meta_ads_files",
+    "tiktok_ads_files",
+    "linkedin_ads_files",
+    "microsoft_ads_files",
+    *(
+        f"connectors_{c}_files"
+        for c in ("google_ads", "facebook_ads", "tiktok_ads", "linkedin_ads", "microsoft_ads")
+    ),
+}
+LANDING_SPECS = SITE_LANDING | AD_LANDING | {"exchange_rate_files", "funnels_file"}
 DBT_MODELS = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
 INGEST_CHECKS = ("great_expectations_errors", "quarantine_share")
 
@@ -77,15 +91,21 @@ def test_no_asset_appears_that_nobody_declared(graph) -> None:
 def test_landing_exports_are_external_assets_upstream_of_ingestion(graph) -> None:
     for name in LANDING_SPECS:
         assert not graph.get(dg.AssetKey(name)).is_materializable, name
-    assert dg.AssetKey("ga4_export_files") in graph.get(dg.AssetKey("events")).parent_keys
+    for name in SITE_LANDING:
+        assert dg.AssetKey(name) in graph.get(dg.AssetKey("events")).parent_keys, name
+    for name in AD_LANDING:
+        assert dg.AssetKey(name) in graph.get(dg.AssetKey("ad_performance")).parent_keys, name
     assert (
-        dg.AssetKey("google_ads_report_files")
-        in graph.get(dg.AssetKey("ad_performance")).parent_keys
+        dg.AssetKey("exchange_rate_files") in graph.get(dg.AssetKey("exchange_rates")).parent_keys
     )
     assert dg.AssetKey("funnels_file") in graph.get(dg.AssetKey("funnel_definitions")).parent_keys
 
 
 def test_dbt_lake_sources_are_the_ingestion_assets(graph) -> None:
+    assert (
+        dg.AssetKey("exchange_rates")
+        in graph.get(dg.AssetKey("stg_lake__exchange_rates")).parent_keys
+    )
     assert dg.AssetKey("events") in graph.get(dg.AssetKey("stg_lake__events")).parent_keys
     assert (
         dg.AssetKey("ad_performance")

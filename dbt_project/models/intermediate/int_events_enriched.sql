@@ -28,7 +28,9 @@ stitched as (
         coalesce(deduplicated.user_id, identity_map.user_id, deduplicated.user_key) as user_key
     from deduplicated
     left join identity_map
-        on deduplicated.anonymous_id = identity_map.anonymous_id
+        on
+            deduplicated.source = identity_map.source
+            and deduplicated.anonymous_id = identity_map.anonymous_id
 ),
 
 attributed as (

@@ -1,5 +1,9 @@
--- Identity stitching: every anonymous id that ever carried a user id maps to the first user id
--- it carried, so a visitor's events before and after sign-in belong to one user_key.
+-- Identity stitching (README: Identity across trackers): every anonymous id that ever carried a
+-- user id maps to the first user id it carried, so a visitor's events before and after sign-in
+-- belong to one user_key. Anonymous ids are the tracker's own (a GA4 client id, a Segment
+-- anonymousId, a Snowplow domain_userid), so they are keyed by source: two trackers' ids never
+-- merge by accident. People meet across trackers through their user id, which is the user_key
+-- wherever it is known (pseudonymized with one key for every source).
 with
 
 events as (
@@ -8,13 +12,14 @@ events as (
 
 identified as (
     select
+        source,
         anonymous_id,
         {{ value_at_min('user_id', 'event_at') }} as user_id
     from events
     where
         user_id is not null
         and anonymous_id is not null
-    group by anonymous_id
+    group by source, anonymous_id
 )
 
 select * from identified

@@ -64,6 +64,10 @@ combined as (
         coalesce(ad_spend.spend, 0) as spend,
         ad_spend.platform_conversions,
         ad_spend.platform_conversion_value,
+        ad_spend.account_currency,
+        ad_spend.account_timezone,
+        ad_spend.spend_in_account_currency,
+        ad_spend.exchange_rate,
         (select primary_funnel.funnel_id from primary_funnel) as funnel_id,
         (select primary_funnel.funnel_version from primary_funnel) as funnel_version,
         coalesce(campaign_journeys.journeys, 0) as journeys,
@@ -99,7 +103,11 @@ final as (
         platform_conversions,
         platform_conversion_value,
         cast(first_party_conversions as bigint) as first_party_conversions,
-        coalesce(is_final, false) as is_final
+        coalesce(is_final, false) as is_final,
+        account_currency,
+        account_timezone,
+        cast(spend_in_account_currency as double) as spend_in_account_currency,
+        cast(exchange_rate as double) as exchange_rate
     from combined
 )
 

@@ -1,15 +1,16 @@
-"""GA4 export files -> the canonical `events` table (and its quarantine), one day at a time."""
+"""Every site tracker's export -> the canonical `events` table (and its quarantine), per day."""
 
 from collections.abc import Iterator
+from datetime import date, datetime
 
 import dagster as dg
 import duckdb
 
 from pipelines.defs.ingest.ingest_asset import ingest_multi_asset, ingest_outcome
 from pipelines.defs.ingest.ingest_metadata import log_result_warnings
-from pipelines.defs.ingest.landing_exports import GA4_EXPORTS
+from pipelines.defs.ingest.landing_exports import SITE_LANDING_SPECS
 from pipelines.defs.shared import MicrofunnelResource, partition_dates, run_started_at
-from pipelines.lib.ingest import IngestResult, load_ga4_day, write_partition
+from pipelines.lib.ingest import IngestResult, write_partition
 from pipelines.lib.ingest.deliveries import (
     MANIFEST_TABLE,
     DeliveryPlan,
@@ -19,26 +20,29 @@ from pipelines.lib.ingest.deliveries import (
 )
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.errors import duckdb_errors_redacted
-from pipelines.lib.ingest.ga4 import SOURCE
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
-from pipelines.lib.landing_files import ga4_files_for_day
+from pipelines.lib.ingest.sources import SITE_SOURCES, SiteSource
 from pipelines.lib.privacy import protect_events
+from pipelines.lib.settings import Settings
 
 EVENTS = "events"
 EVENTS_QUARANTINE = "events_quarantine"
+# The tracker whose (possibly empty) partition is written when no tracker has a file.
+DEFAULT_TRACKER = SITE_SOURCES[0]
 
 
 def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @ingest_multi_asset(
-        "ingest_ga4_events",
+        "ingest_site_events",
         partitions,
         EVENTS,
         EVENTS_QUARANTINE,
-        kinds={"ga4"},
-        landing=GA4_EXPORTS,
+        kinds={"ga4", "json"},
+        landing=SITE_LANDING_SPECS,
         description=(
-            "Canonical site events (README: Canonical tables) from the GA4 BigQuery export, "
-            "one Parquet partition per export day under <warehouse>/lake/events/. "
+            "Canonical site events (README: Canonical tables) from every tracker's export "
+            "(GA4 BigQuery export, Segment tables, Snowplow enriched events, the generic "
+            "format), one Parquet partition per export day under <warehouse>/lake/events/. "
             "Every file read is recorded in <warehouse>/lake/landed_files/ with its "
             "SHA-256; a file with the same content as one already delivered is "
             "skipped as a duplicate (metadata duplicate_files). New event params "
@@ -46,14 +50,14 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
             "with no file or no rows is written empty with a warning (empty_day)."
         ),
         quarantine_description=(
-            "GA4 rows that could not be parsed or broke a hard rule (invalid JSON, "
-            "undecodable or over-long lines, fields of the wrong JSON type, missing "
+            "Site events that could not be parsed or broke a hard rule (invalid JSON or "
+            "CSV, undecodable or over-long lines, fields of the wrong type, missing "
             "fields, impossible timestamps, repeated events), with the reason, file and "
             "line; a truncated or corrupt .gz (or unreadable Parquet) file as one row "
             "without a line. Landed = loaded + quarantined, per file."
         ),
     )
-    def ingest_ga4_events(
+    def ingest_site_events(
         context: dg.AssetExecutionContext, microfunnel: MicrofunnelResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         settings = microfunnel.settings()
@@ -65,38 +69,38 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         manifest_dir = settings.lake_dir / MANIFEST_TABLE
         with settings.duckdb_memory.apply(duckdb.connect(), "ingest-events") as con:
             for day in partition_dates(context):
-                files = ga4_files_for_day(settings.landing_dir, day)
-                plan = plan_day(con, manifest_dir, SOURCE, files, day)
-                for warning in plan.warnings():
-                    context.log.warning(warning)
-                # Raw user ids live in the temp tables until protect_events: no DuckDB error
-                # text (which quotes rows) may leave this block unredacted.
-                with duckdb_errors_redacted(f"{SOURCE} {day}"):
-                    result = load_ga4_day(con, plan.to_load, day, settings.timezone, loaded_at)
-                    result = protect_events(
-                        con, result, settings.pseudonymization_key, settings.erasure_list_path
-                    )
-                    result = quarantine_duplicate_events(con, result)
-                    write_partition(con, result.table, settings.lake_dir / EVENTS, day)
-                    write_partition(
-                        con, result.quarantine_table, settings.lake_dir / EVENTS_QUARANTINE, day
-                    )
-                    result.drop(con)
+                trackers = [
+                    (source, files)
+                    for source in SITE_SOURCES
+                    if (files := source.files_for_day(settings.landing_dir, day))
+                ] or [(DEFAULT_TRACKER, [])]
+                day_results: list[IngestResult] = []
+                day_plans: list[DeliveryPlan] = []
+                for source, files in trackers:
+                    plan = plan_day(con, manifest_dir, source.name, files, day)
+                    for warning in plan.warnings():
+                        context.log.warning(warning)
+                    day_results.append(_load(con, source, plan, day, settings, loaded_at))
+                    day_plans.append(plan)
+                _write_day(con, settings, day, day_results)
+                for plan in day_plans:
                     # The manifest goes last: a crash before it leaves the day to be planned
                     # again.
                     record_deliveries(con, manifest_dir, plan, day, loaded_at)
-                context.log.info(result.describe())
-                log_result_warnings(context.log, [result])
-                empty = empty_day_warning(
-                    SOURCE, day, plan.to_load, result.landed, len(plan.duplicates)
-                )
+                for result in day_results:
+                    context.log.info(result.describe())
+                    for warning in result.drift.warnings(f"{result.source} {day}"):
+                        context.log.warning(warning)
+                log_result_warnings(context.log, day_results)
+                landed = sum(r.landed for r in day_results)
+                to_load = [f for plan in day_plans for f in plan.to_load]
+                skipped = sum(len(plan.duplicates) for plan in day_plans)
+                empty = empty_day_warning("site events", day, to_load, landed, skipped)
                 if empty:
                     context.log.warning(empty)
                     empty_days.append(day)
-                for warning in result.drift.warnings(f"{SOURCE} {day}"):
-                    context.log.warning(warning)
-                results.append(result)
-                plans.append(plan)
+                results += day_results
+                plans += day_plans
                 written[day] = partition_dir(settings.lake_dir / EVENTS, day) / PART_FILE
 
         yield from ingest_outcome(
@@ -110,7 +114,42 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
             written=written,
         )
 
-    return ingest_ga4_events
+    return ingest_site_events
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: SiteSource,
+    plan: DeliveryPlan,
+    day: date,
+    settings: Settings,
+    loaded_at: datetime,
+) -> IngestResult:
+    """One tracker's day: parsed, pseudonymized and deduplicated, still in temp tables.
+
+    Raw user ids live in the temp tables until protect_events: no DuckDB error text (which
+    quotes rows) may leave this block unredacted.
+    """
+    with duckdb_errors_redacted(f"{source.name} {day}"):
+        result = source.load_day(con, plan.to_load, day, settings.timezone, loaded_at)
+        result = protect_events(
+            con, result, settings.pseudonymization_key, settings.erasure_list_path
+        )
+        return quarantine_duplicate_events(con, result)
+
+
+def _write_day(
+    con: duckdb.DuckDBPyConnection, settings: Settings, day: date, results: list[IngestResult]
+) -> None:
+    """All trackers' events of the day as one partition (and their rejects as another)."""
+    with duckdb_errors_redacted(f"site events {day}"):
+        for table, folder in (("table", EVENTS), ("quarantine_table", EVENTS_QUARANTINE)):
+            union = " union all by name ".join(
+                f"select * from {getattr(r, table)}" for r in results
+            )
+            write_partition(con, union, settings.lake_dir / folder, day)
+        for result in results:
+            result.drop(con)
 
 
 def defs(partitions: dg.PartitionsDefinition) -> dg.Definitions:

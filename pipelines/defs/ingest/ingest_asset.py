@@ -24,7 +24,7 @@ def ingest_multi_asset(
     quarantine: str,
     *,
     kinds: set[str],
-    landing: dg.AssetSpec,
+    landing: list[dg.AssetSpec],
     description: str,
     quarantine_description: str,
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
@@ -37,7 +37,7 @@ def ingest_multi_asset(
             description=spec_description,
             group_name="ingest",
             owners=OWNERS,
-            deps=[landing],
+            deps=landing,
         )
 
     return dg.multi_asset(

@@ -45,7 +45,13 @@ def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
         context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
         # dbt's paths come with its vars (profiles.yml and the lake sources read them).
         args = dbt_build_args(
-            dbt_vars(start, settings.late_data_days, settings.warehouse_dir, settings.memory_limit)
+            dbt_vars(
+                start,
+                settings.late_data_days,
+                settings.warehouse_dir,
+                settings.memory_limit,
+                settings.reporting_currency,
+            )
         )
         # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
         # names this log when a run fails. Older run folders are pruned.

@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 SOURCE_ASSET_KEYS = {
     ("lake", "events"): dg.AssetKey("events"),
     ("lake", "ad_performance"): dg.AssetKey("ad_performance"),
+    ("exchange_rates", "rates"): dg.AssetKey("exchange_rates"),
 }
 # Every funnel_config table is written by the one funnel_definitions asset.
 FUNNEL_CONFIG_SOURCE = "funnel_config"

@@ -27,14 +27,18 @@ CLICK_ID_PLATFORMS = {
 }
 
 
-def click_id_sql(url_sql: str, fields: list[tuple[str, str]] | None = None) -> tuple[str, str]:
+def click_id_sql(
+    url_sql: str | None, fields: list[tuple[str, str]] | None = None
+) -> tuple[str, str]:
     """SQL for (click_id, click_id_type) from tracker fields, then the URL's query string.
 
     `fields` are (SQL expression of the id, its type or a SQL expression of its type), tried
     before the URL; an empty string counts as absent. All SQL given must be code constants.
+    `url_sql` None: the URL's ids are among `fields` already (see url_click_id_columns).
     """
     sources = [(f"nullif(trim({sql}), '')", kind) for sql, kind in fields or []]
-    sources += [(url_param(url_sql, name), f"'{name}'") for name in CLICK_ID_TYPES]
+    if url_sql is not None:
+        sources += [(url_param(url_sql, name), f"'{name}'") for name in CLICK_ID_TYPES]
     click_id = "coalesce(" + ", ".join(sql for sql, _ in sources) + ")"
     click_type = (
         "case " + " ".join(f"when {sql} is not null then {kind}" for sql, kind in sources) + " end"
@@ -47,3 +51,14 @@ def typed(kind: str) -> str:
     if kind not in CLICK_ID_TYPES:
         raise ValueError(f"unknown click id type {kind!r}; known: {', '.join(CLICK_ID_TYPES)}")
     return f"'{kind}'"
+
+
+def url_click_id_columns(url_sql: str, prefix: str = "url_") -> str:
+    """`<url param> as url_gclid, ...`: each URL click id extracted once, for a wide select
+    that then reads them through url_click_id_fields() (no regex run twice per row)."""
+    return ", ".join(f"{url_param(url_sql, n)} as {prefix}{n}" for n in CLICK_ID_TYPES)
+
+
+def url_click_id_fields(prefix: str = "url_") -> list[tuple[str, str]]:
+    """The columns url_click_id_columns() made, as `fields` for click_id_sql, in URL order."""
+    return [(f"{prefix}{n}", typed(n)) for n in CLICK_ID_TYPES]

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import duckdb
 
 from ..schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS, select_list
+from .click_ids import click_id_sql, typed, url_click_id_columns, url_click_id_fields
 from .sql import literal, url_param
 
 SOURCE = "ga4"
@@ -32,7 +33,6 @@ UTM_FIELDS = {
 }
 # Click ids in priority order: collected_traffic_source first, then the landing URL.
 TRAFFIC_SOURCE_CLICK_IDS = ("gclid", "dclid")
-URL_CLICK_IDS = ("gclid", "gbraid", "wbraid", "dclid", "fbclid", "ttclid", "li_fat_id", "msclkid")
 
 
 def _param(key: str) -> str:
@@ -85,15 +85,11 @@ def map_events(
         f"{url_param('page_url', param)}) as {column}"
         for column, (field, param) in UTM_FIELDS.items()
     )
-    url_ids = ",\n".join(f"{url_param('page_url', n)} as url_{n}" for n in URL_CLICK_IDS)
-    click_sources = [
-        (f"nullif(j.collected_traffic_source.{n}, '')", n) for n in TRAFFIC_SOURCE_CLICK_IDS
-    ] + [(f"url_{n}", n) for n in URL_CLICK_IDS]
-    click_id = "coalesce(" + ", ".join(sql for sql, _ in click_sources) + ")"
-    click_type = (
-        "case "
-        + " ".join(f"when {sql} is not null then '{n}'" for sql, n in click_sources)
-        + " end"
+    url_ids = url_click_id_columns("page_url")
+    click_id, click_type = click_id_sql(
+        None,
+        [(f"j.collected_traffic_source.{n}", typed(n)) for n in TRAFFIC_SOURCE_CLICK_IDS]
+        + url_click_id_fields(),
     )
     identity = " || '|' || ".join(
         f"coalesce({sql}, '')"
