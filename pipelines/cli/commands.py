@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.cli.console import Console
 from pipelines.cli.errors import EXIT_FAILED, UserError
@@ -24,6 +25,9 @@ from pipelines.lib.settings import (
     REPO_ROOT,
     Settings,
 )
+
+if TYPE_CHECKING:  # the generator is imported when a command needs it
+    from pipelines.lib.generator import GenerationSummary
 
 DEMO_START = date(2024, 3, 1)
 DEMO_END = date(2024, 3, 14)
@@ -74,26 +78,49 @@ def cmd_generate(args: argparse.Namespace, console: Console, settings: Settings)
         raise UserError(f"--events-per-day must be at least 1, got {args.events_per_day}")
     landing = Path(args.landing_dir).resolve() if args.landing_dir else settings.landing_dir
     began = time.monotonic()
-    summary = generate_exports(
-        landing,
-        args.start,
-        args.end,
-        events_per_day=args.events_per_day,
-        seed=args.seed,
-        gzip=args.gzip,
-    )
+    try:
+        summary = generate_exports(
+            landing,
+            args.start,
+            args.end,
+            events_per_day=args.events_per_day,
+            seed=args.seed,
+            gzip=args.gzip,
+            ads=args.ads,
+            ads_shape=args.google_format,
+            meta_format=args.meta_format,
+            trackers=args.trackers,
+        )
+    except ValueError as error:  # e.g. tracker shares that do not add up to 1
+        raise UserError(str(error)) from error
     console.say(f"Wrote sample exports for {args.start} .. {args.end} to {landing}")
-    console.say(
-        f"  {sum(summary.events_per_day.values()):,} GA4 events in {len(summary.events_per_day)} "
-        f"export days, {summary.ad_rows:,} Google Ads rows, {len(summary.campaigns)} campaigns "
-        f"({time.monotonic() - began:.1f} s)"
-    )
+    describe_generation(summary, console)
+    console.say(f"  ({time.monotonic() - began:.1f} s)")
     if not settings.pseudonymization_key:
         console.say(
             f"Note: `microfunnel run` needs {ENV_PSEUDONYMIZATION_KEY}; `microfunnel demo` "
             "uses a public demo key when it is unset."
         )
     return 0
+
+
+def describe_generation(summary: GenerationSummary, console: Console) -> None:
+    """One line per source: files written and what they hold."""
+    if summary.events_per_day:
+        console.say(
+            f"  ga4: {summary.files_per_source.get('ga4', 0)} files, "
+            f"{sum(summary.events_per_day.values()):,} events"
+        )
+    for tracker, events in summary.site_events_per_tracker.items():
+        console.say(
+            f"  {tracker}: {summary.files_per_source.get(tracker, 0)} files, {events:,} events"
+        )
+    for platform, rows in summary.ad_rows_per_platform.items():
+        console.say(
+            f"  {platform}: {summary.files_per_source.get(platform, 0)} files, {rows:,} ad rows "
+            f"({summary.currencies[platform]})"
+        )
+    console.say(f"  {len(summary.campaigns)} campaigns")
 
 
 # --- run / demo ---------------------------------------------------------------------------------
@@ -176,9 +203,11 @@ def cmd_demo(args: argparse.Namespace, console: Console, settings: Settings) -> 
         f"Generating sample exports for {DEMO_START} .. {DEMO_END} "
         f"({args.events_per_day:,} events/day) into {settings.landing_dir}"
     )
-    generate_exports(
+    # The default mix: GA4 plus every ad platform's report, side by side in the report.
+    summary = generate_exports(
         settings.landing_dir, DEMO_START, DEMO_END, events_per_day=args.events_per_day, seed=7
     )
+    describe_generation(summary, console)
     console.say(f"  done in {time.monotonic() - began:.1f} s")
     if not run_range(settings, DEMO_START, DEMO_END, console, verbose=args.verbose):
         return EXIT_FAILED

@@ -44,6 +44,42 @@ def _positive_int(text: str) -> int:
     return value
 
 
+AD_PLATFORMS = ("google_ads", "meta_ads", "tiktok_ads", "linkedin_ads", "microsoft_ads")
+TRACKERS = ("ga4", "segment", "snowplow", "generic")
+
+
+def _platforms(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in AD_PLATFORMS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a comma-separated list of {', '.join(AD_PLATFORMS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _trackers(text: str) -> dict[str, float | None]:
+    """`ga4,segment:0.2` -> {"ga4": None, "segment": 0.2} (None: the share the others leave)."""
+    out: dict[str, float | None] = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, _, share = item.partition(":")
+        if name not in TRACKERS or name in out:
+            raise argparse.ArgumentTypeError(
+                f"{item!r}: expected tracker[:share] with a tracker of {', '.join(TRACKERS)}, "
+                "each once"
+            )
+        try:
+            value = float(share) if share else None
+        except ValueError:
+            value = -1.0
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise argparse.ArgumentTypeError(f"{item!r}: the share must be a number in [0, 1]")
+        out[name] = value
+    if not out:
+        raise argparse.ArgumentTypeError("expected at least one tracker, e.g. ga4")
+    return out
+
+
 def _version() -> str:
     try:
         return version("microfunnel")
@@ -99,19 +135,47 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         commands.cmd_generate,
         "write realistic sample exports",
-        "Write realistic GA4 BigQuery export files and Google Ads reports into the landing "
-        f"zone, one set per day. {DATES}",
+        "Write realistic site-event exports (GA4 BigQuery export files, optionally Segment, "
+        "Snowplow or a generic event log for a share of the visitors) and the daily ad reports "
+        "of an advertiser buying on Google, Meta, TikTok, LinkedIn and Microsoft into the "
+        f"landing zone, one set per day. {DATES}",
         "examples:\n"
         "  microfunnel generate --start 2024-03-01 --end 2024-03-14\n"
         "  microfunnel generate --start 2024-03-01 --end 2024-03-01 --events-per-day 1000000 "
-        "--gzip\n\n"
+        "--gzip\n"
+        "  microfunnel generate --start 2024-03-01 --end 2024-03-14 --ads google_ads\n"
+        "  microfunnel generate --start 2024-03-01 --end 2024-03-14 --ads google_ads,meta_ads "
+        "--meta-format api\n"
+        "  microfunnel generate --start 2024-03-01 --end 2024-03-14 "
+        "--trackers ga4,segment:0.2,snowplow:0.1\n\n"
         "settings: MICROFUNNEL_LANDING_DIR (default: data/landing), unless --landing-dir",
     )
     _date_range(generate, "first day to generate", "last day to generate (included)")
-    generate.add_argument("--events-per-day", type=_positive_int, default=20_000, metavar="N")
+    generate.add_argument(
+        "--events-per-day", type=_positive_int, default=20_000, metavar="N",
+        help="site events simulated per day, every tracker together (default 20000)",
+    )  # fmt: skip
     generate.add_argument("--seed", type=int, default=7, help="same seed, same files (default 7)")
-    generate.add_argument("--gzip", action="store_true", help="write .json.gz / .csv.gz files")
+    generate.add_argument("--gzip", action="store_true", help="write .json.gz GA4 files")
     generate.add_argument("--landing-dir", metavar="DIR", help="default: MICROFUNNEL_LANDING_DIR")
+    generate.add_argument(
+        "--ads", type=_platforms, default=list(AD_PLATFORMS), metavar="LIST",
+        help=f"ad platforms the advertiser buys on, comma-separated (default: all: "
+        f"{','.join(AD_PLATFORMS)})",
+    )  # fmt: skip
+    generate.add_argument(
+        "--google-format", choices=("api", "ui"), default="api",
+        help="Google Ads report: GAQL API columns or the UI download (default api)",
+    )  # fmt: skip
+    generate.add_argument(
+        "--meta-format", choices=("csv", "api"), default="csv",
+        help="Meta report: Ads Manager CSV export or Insights API JSON (default csv)",
+    )  # fmt: skip
+    generate.add_argument(
+        "--trackers", type=_trackers, default={"ga4": 1.0}, metavar="LIST",
+        help="site trackers as name[:share of visitors], comma-separated; one without a share "
+        f"gets the rest (default: ga4). Names: {','.join(TRACKERS)}",
+    )  # fmt: skip
 
     run = _command(
         sub,

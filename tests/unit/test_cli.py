@@ -145,6 +145,69 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
         assert "example" in text, command
 
 
+def test_generate_google_only_writes_ga4_and_google_ads_and_names_each_source(
+    tmp_path: Path,
+) -> None:
+    landing = tmp_path / "landing_google"
+    result = _cli(
+        tmp_path, "generate", "--start", "2024-03-01", "--end", "2024-03-02",
+        "--events-per-day", "400", "--ads", "google_ads", "--landing-dir", str(landing),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in landing.iterdir()) == ["ga4", "google_ads"]
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("  ga4: 2 files, ") for line in lines)
+    assert "  google_ads: 2 files, 48 ad rows (USD)" in lines
+    assert "  6 campaigns" in lines
+
+
+def test_generate_splits_visitors_across_trackers_and_reports_each_platform(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("pipelines.lib.generator.segment_export")
+    pytest.importorskip("pipelines.lib.generator.meta_insights_export")
+    landing = tmp_path / "landing_mix"
+    result = _cli(
+        tmp_path, "generate", "--start", "2024-03-01", "--end", "2024-03-01",
+        "--events-per-day", "600", "--ads", "google_ads,meta_ads", "--meta-format", "api",
+        "--trackers", "ga4,segment:0.3", "--landing-dir", str(landing),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (landing / "meta_ads" / "insights_20240301.json").exists()
+    assert sorted(p.name for p in landing.iterdir()) == [
+        "exchange_rates",  # the Meta account's EUR needs rates
+        "ga4",
+        "google_ads",
+        "meta_ads",
+        "segment",
+    ]
+    assert any(line.startswith("  meta_ads: 1 files, 12 ad rows (EUR)") for line in
+               result.stdout.splitlines())  # fmt: skip
+    assert any(line.startswith("  segment: ") for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--ads", "google,meta_ads"), "argument --ads: 'google,meta_ads': expected a comma-"),
+        (("--trackers", "ga4,mixpanel"), "argument --trackers: 'mixpanel': expected tracker"),
+        (("--trackers", "ga4,segment:2"), "'segment:2': the share must be a number in [0, 1]"),
+        (("--trackers", "ga4:0.5,segment:0.2"), "error: tracker shares must add up to 1, got 0.7"),
+        (("--meta-format", "xml"), "argument --meta-format: invalid choice: 'xml'"),
+    ],
+)
+def test_generate_refuses_unknown_sources_in_one_line(tmp_path: Path, args, message) -> None:
+    landing = tmp_path / "landing_bad"
+    result = _cli(
+        tmp_path, "generate", "--start", "2024-03-01", "--end", "2024-03-01",
+        "--landing-dir", str(landing), *args,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert not landing.exists()
+
+
 def test_version_prints_the_package_version(tmp_path: Path) -> None:
     result = _cli(tmp_path, "--version")
     assert result.returncode == 0

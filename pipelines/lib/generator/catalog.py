@@ -1,11 +1,15 @@
-"""The simulated advertiser: account, campaigns, ads, site pages and visitor profiles.
+"""The simulated advertiser: accounts, campaigns, ads, site pages and visitor profiles.
 
 Everything here is fixed data, so ids and names stay stable across seeds; the seed only moves
 behaviour. Campaign names end in `_micro` (micro-commitment sequence) or `_direct` (big ask).
+The advertiser buys traffic on several platforms; each has its own account (currency, time
+zone) and mirrors some of the Google campaign names, as advertisers running one concept across
+channels do, so the funnels' `campaigns:` lists match every platform's entries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 SITE = "https://www.northwind-outfitters.example"
@@ -13,7 +17,57 @@ HOSTNAME = "www.northwind-outfitters.example"
 STREAM_ID = "4178643456"
 CUSTOMER_ID = 4851926730
 CUSTOMER_NAME = "Northwind Outfitters"
-CURRENCY = "USD"
+CURRENCY = "USD"  # the site's store currency (GA4 values), and the Google Ads account's
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One ad platform account and how its clicks arrive on the site."""
+
+    name: str  # google_ads | meta_ads | tiktok_ads | linkedin_ads | microsoft_ads
+    account_id: str
+    account_name: str
+    currency: str  # ISO 4217: spend, CPCs and conversion values are in this currency
+    timezone: str  # IANA: the account's time zone
+    day_timezone: str  # where the report's days are cut (see GOOGLE below)
+    utm_source: str
+    utm_medium: str
+    click_id: str  # URL parameter the platform appends to the landing URL
+    referrer: str  # document.referrer of a click from the platform
+    weight: float  # share of paid journeys when every platform runs
+    usd_per_unit: float  # fixed demo rate, only to express site values in the account currency
+
+
+# Google's report has no time zone column; its days stay UTC as before, so the Google-only
+# output is byte-identical to earlier versions of the generator.
+GOOGLE = Platform(
+    "google_ads",
+    str(4851926730),
+    "Northwind Outfitters",
+    "USD",
+    "America/New_York",
+    "UTC",
+    "google",
+    "cpc",
+    "gclid",
+    "https://www.google.com/",
+    0.46,
+    1.0,
+)
+PLATFORMS: tuple[Platform, ...] = (
+    GOOGLE,
+    Platform("meta_ads", "1029384756102938", "Northwind Outfitters EU", "EUR",
+             "Europe/Berlin", "Europe/Berlin", "facebook", "paid_social", "fbclid",
+             "https://l.facebook.com/", 0.24, 1.08),
+    Platform("tiktok_ads", "7012345678901234567", "Northwind Outfitters TT", "USD", "UTC", "UTC",
+             "tiktok", "paid_social", "ttclid", "https://www.tiktok.com/", 0.14, 1.0),
+    Platform("linkedin_ads", "508123456", "Northwind Outfitters B2B", "USD", "UTC", "UTC",
+             "linkedin", "paid_social", "li_fat_id", "https://www.linkedin.com/", 0.06, 1.0),
+    Platform("microsoft_ads", "180234567", "Northwind Outfitters", "USD", "America/New_York",
+             "America/New_York", "bing", "cpc", "msclkid", "https://www.bing.com/", 0.10, 1.0),
+)  # fmt: skip
+PLATFORM_NAMES: tuple[str, ...] = tuple(p.name for p in PLATFORMS)
+PLATFORM = {p.name: p for p in PLATFORMS}
 
 # Conversion kinds, in the column order of Campaign.conversion_mix.
 PURCHASE, SIGN_UP, LEAD = 0, 1, 2
@@ -35,10 +89,15 @@ class Campaign:
     engagement_mix: tuple[float, float, float]  # video, view_item, long read
     reinforcement_mix: tuple[float, float, float]  # pricing page, item list, wishlist
     tracking_url_template: str = ""
+    platform: str = "google_ads"
 
     @property
     def is_micro(self) -> bool:
         return self.name.endswith("_micro")
+
+    @property
+    def account(self) -> Platform:
+        return PLATFORM[self.platform]
 
 
 CAMPAIGNS: tuple[Campaign, ...] = (
@@ -74,6 +133,63 @@ CAMPAIGNS: tuple[Campaign, ...] = (
     ),
 )  # fmt: skip
 
+GOOGLE_CAMPAIGNS = CAMPAIGNS
+
+# The other platforms: ids shaped like each platform's (Meta 17 digits, TikTok 16, LinkedIn and
+# Microsoft 9), CPCs in the account currency, lower CTRs on social feeds.
+OTHER_CAMPAIGNS: tuple[Campaign, ...] = (
+    Campaign(
+        23856412345670011, "spring_quiz_micro", "/quiz/find-your-fit", (0.70, 0.52, 0.48, 0.33),
+        0.40, 0.62, 0.014, (0.50, 0.25, 0.25), (0.75, 0.10, 0.10, 0.05), (0.25, 0.45, 0.30),
+        (0.35, 0.40, 0.25), platform="meta_ads",
+    ),
+    Campaign(
+        23856412345670012, "webinar_video_micro", "/webinar/growth-playbook",
+        (0.60, 0.60, 0.42, 0.30), 0.25, 0.85, 0.011, (0.10, 0.35, 0.55),
+        (0.15, 0.40, 0.25, 0.20), (0.75, 0.10, 0.15), (0.55, 0.25, 0.20), platform="meta_ads",
+    ),
+    Campaign(
+        23856412345670015, "summer_sale_direct", "/offer/summer-sale", (0.026, 0, 0, 0),
+        0.35, 0.48, 0.018, (1.0, 0.0, 0.0), (0.25, 0.25, 0.25, 0.25), (0.34, 0.33, 0.33),
+        (0.34, 0.33, 0.33), platform="meta_ads",
+    ),
+    Campaign(
+        1798451230000011, "spring_quiz_micro", "/quiz/find-your-fit", (0.66, 0.48, 0.44, 0.30),
+        0.45, 0.45, 0.009, (0.55, 0.30, 0.15), (0.75, 0.10, 0.10, 0.05), (0.30, 0.45, 0.25),
+        (0.35, 0.45, 0.20), platform="tiktok_ads",
+    ),
+    Campaign(
+        1798451230000012, "webinar_video_micro", "/webinar/growth-playbook",
+        (0.58, 0.58, 0.40, 0.28), 0.25, 0.52, 0.008, (0.15, 0.45, 0.40),
+        (0.20, 0.35, 0.30, 0.15), (0.80, 0.10, 0.10), (0.55, 0.25, 0.20), platform="tiktok_ads",
+    ),
+    Campaign(
+        1798451230000015, "summer_sale_direct", "/offer/summer-sale", (0.022, 0, 0, 0),
+        0.30, 0.38, 0.012, (1.0, 0.0, 0.0), (0.25, 0.25, 0.25, 0.25), (0.34, 0.33, 0.33),
+        (0.34, 0.33, 0.33), platform="tiktok_ads",
+    ),
+    Campaign(
+        612345012, "webinar_video_micro", "/webinar/growth-playbook", (0.68, 0.66, 0.52, 0.38),
+        0.55, 6.40, 0.0055, (0.05, 0.30, 0.65), (0.10, 0.40, 0.30, 0.20), (0.70, 0.10, 0.20),
+        (0.60, 0.25, 0.15), platform="linkedin_ads",
+    ),
+    Campaign(
+        612345016, "demo_request_direct", "/offer/book-a-demo", (0.072, 0, 0, 0),
+        0.45, 7.20, 0.0048, (0.0, 0.0, 1.0), (0.25, 0.25, 0.25, 0.25), (0.34, 0.33, 0.33),
+        (0.34, 0.33, 0.33), platform="linkedin_ads",
+    ),
+    Campaign(
+        413927011, "pricing_tour_micro", "/tour", (0.66, 0.50, 0.56, 0.31),
+        0.50, 1.15, 0.041, (0.35, 0.45, 0.20), (0.10, 0.45, 0.30, 0.15), (0.20, 0.50, 0.30),
+        (0.70, 0.20, 0.10), platform="microsoft_ads",
+    ),
+    Campaign(
+        413927014, "free_trial_direct", "/offer/free-trial", (0.047, 0, 0, 0),
+        0.50, 0.95, 0.055, (0.0, 1.0, 0.0), (0.25, 0.25, 0.25, 0.25), (0.34, 0.33, 0.33),
+        (0.34, 0.33, 0.33), platform="microsoft_ads",
+    ),
+)  # fmt: skip
+
 # Organic and direct visitors follow the micro path with their own, lower rates.
 ORGANIC_CONTINUATION = (0.45, 0.42, 0.38, 0.22)
 ORGANIC_MIX = dict(
@@ -91,37 +207,96 @@ ADS_PER_GROUP = 2
 
 @dataclass(frozen=True)
 class Ad:
-    campaign_index: int
-    ad_group_id: int
+    campaign_index: int  # index into the Lineup's campaigns
+    ad_group_id: int  # Meta: ad set, TikTok: ad group, LinkedIn: campaign
     ad_group_name: str
-    ad_id: int
+    ad_id: int  # LinkedIn: creative
     intent: float
+    campaign: Campaign
 
     @property
-    def campaign(self) -> Campaign:
-        return CAMPAIGNS[self.campaign_index]
+    def ad_name(self) -> str:
+        return f"{self.campaign.name} - {self.ad_group_name} - {self.ad_id % 10}"
 
     @property
     def final_url(self) -> str:
-        c = self.campaign
+        """Landing URL with the platform's UTMs; utm_id is the platform's campaign id, so
+        coalesce(utm_id, utm_campaign) of a landing equals the report's campaign id."""
+        c, p = self.campaign, self.campaign.account
         return (
-            f"{SITE}{c.landing_path}?utm_source=google&utm_medium=cpc"
+            f"{SITE}{c.landing_path}?utm_source={p.utm_source}&utm_medium={p.utm_medium}"
             f"&utm_campaign={c.name}&utm_id={c.id}"
         )
 
 
-def _build_ads() -> tuple[Ad, ...]:
+# (ad group id base, ad id base, step per campaign) of each platform's id ranges.
+_ID_BASES = {
+    "google_ads": (152_318_000_000, 689_000_000_000, 10),
+    "meta_ads": (23_856_412_345_680_000, 23_856_412_345_690_000, 10),
+    "tiktok_ads": (1_798_451_240_000_000, 1_798_451_250_000_000, 10),
+    "linkedin_ads": (284_512_000, 315_640_000, 10),
+    "microsoft_ads": (1_311_823_400_000, 82_024_561_000_000, 10),
+}
+
+
+def _build_ads(campaigns: Sequence[Campaign]) -> tuple[Ad, ...]:
+    """Two ad groups per campaign, two ads per group, in campaign order (journeys.py relies on
+    ad index = campaign index * 4 + 0..3)."""
     ads = []
-    for ci in range(len(CAMPAIGNS)):
+    within: dict[str, int] = {}
+    for ci, c in enumerate(campaigns):
+        k = within.get(c.platform, 0)  # the campaign's position on its platform
+        within[c.platform] = k + 1
+        group_base, ad_base, step = _ID_BASES[c.platform]
         for gi, (group_name, intent) in enumerate(AD_GROUPS):
-            group_id = 152_318_000_000 + ci * 10 + gi + 1
+            group_id = group_base + k * step + gi + 1
             for ai in range(ADS_PER_GROUP):
-                ad_id = 689_000_000_000 + (ci * 10 + gi) * 100 + ai + 1
-                ads.append(Ad(ci, group_id, group_name, ad_id, intent))
+                ad_id = ad_base + (k * step + gi) * 100 + ai + 1
+                ads.append(Ad(ci, group_id, group_name, ad_id, intent, c))
     return tuple(ads)
 
 
-ADS: tuple[Ad, ...] = _build_ads()
+ADS: tuple[Ad, ...] = _build_ads(CAMPAIGNS)
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """The campaigns and ads one generation runs: those of the platforms asked for."""
+
+    platforms: tuple[Platform, ...]
+    campaigns: tuple[Campaign, ...]
+    ads: tuple[Ad, ...]
+    weights: tuple[float, ...]  # per campaign: share of paid journeys (unnormalized)
+
+    def platform_of_campaign(self) -> list[str]:
+        return [c.platform for c in self.campaigns]
+
+
+def lineup(platforms: Sequence[str] = PLATFORM_NAMES) -> Lineup:
+    """Google's campaigns first (in their fixed order), then the others in PLATFORMS order.
+
+    With Google alone the weights are the campaigns' own shares, untouched, so the draws and
+    the files are the same as the Google-only generator's.
+    """
+    unknown = sorted(set(platforms) - set(PLATFORM_NAMES))
+    if unknown or not platforms:
+        raise ValueError(
+            f"ads must be a non-empty list of {', '.join(PLATFORM_NAMES)}; got {list(platforms)}"
+        )
+    chosen = tuple(p for p in PLATFORMS if p.name in platforms)
+    campaigns = tuple(c for c in GOOGLE_CAMPAIGNS + OTHER_CAMPAIGNS if c.platform in platforms)
+    weights = tuple(c.share for c in campaigns)
+    if len(chosen) > 1:
+        total = sum(p.weight for p in chosen)
+        per_platform = {
+            p.name: sum(c.share for c in campaigns if c.platform == p.name) for p in chosen
+        }
+        weights = tuple(
+            c.share * PLATFORM[c.platform].weight / total / per_platform[c.platform]
+            for c in campaigns
+        )
+    return Lineup(chosen, campaigns, _build_ads(campaigns), weights)
+
 
 # Site pages: path and title. Step templates refer to them by path.
 PAGES: tuple[tuple[str, str], ...] = (

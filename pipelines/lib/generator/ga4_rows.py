@@ -86,9 +86,9 @@ def _geo_vocab() -> list[str]:
     return [',"geo":' + bq.record(dict(zip(names, g[1:], strict=True))) for g in cat.GEOS]
 
 
-def _traffic_source_vocab() -> list[str]:
+def _traffic_source_vocab(campaigns: tuple[cat.Campaign, ...]) -> list[str]:
     """Codes 0..C-1: acquired by a campaign; C..: the unpaid sources."""
-    sources = [(c.name, "cpc", "google") for c in cat.CAMPAIGNS]
+    sources = [(c.name, c.account.utm_medium, c.account.utm_source) for c in campaigns]
     sources += [(s[1], s[2], s[3]) for s in cat.ORGANIC_SOURCES]
     tail = f',"stream_id":{bq.quote(cat.STREAM_ID)},"platform":"WEB"'
     return [
@@ -97,18 +97,20 @@ def _traffic_source_vocab() -> list[str]:
     ]
 
 
-def _collected_prefix() -> list[str]:
+def _collected_prefix(campaigns: tuple[cat.Campaign, ...]) -> list[str]:
+    """The open collected_traffic_source record per campaign; Google's gets its gclid field
+    appended (GA4 has no field for the other platforms' click ids: they stay in the URL)."""
     out = []
-    for c in cat.CAMPAIGNS:
+    for c in campaigns:
         head = bq.record(
             {
                 "manual_campaign_id": str(c.id),
                 "manual_campaign_name": c.name,
-                "manual_source": "google",
-                "manual_medium": "cpc",
+                "manual_source": c.account.utm_source,
+                "manual_medium": c.account.utm_medium,
             }
         )
-        out.append(',"collected_traffic_source":' + head[:-1] + ',"gclid":"')
+        out.append(',"collected_traffic_source":' + head[:-1])
     return out
 
 
@@ -138,7 +140,9 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
     st, jn, name, ts = ev.step[idx], ev.journey[idx], ev.name[idx], ev.ts_us[idx]
     ps = t.page_step[st]
     page = s.page[ps]
+    campaigns = cohort.lineup.campaigns
     campaign = np.maximum(j.campaign[jn], 0)
+    is_google = np.array([c.platform == "google_ads" for c in campaigns])[campaign]
     product = j.product[jn]
     price = np.array([p[3] for p in cat.PRODUCTS])[product]
 
@@ -146,12 +150,18 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
     is_pv = name == EVENT["page_view"]
     prev = np.maximum(st - 1, 0)
     opens_journey = (st == 0) | (s.journey[prev] != s.journey[st])
+    # Codes: 0 Google's referrer, 1.. the unpaid sources', then one per campaign of the others.
+    paid_ref = np.array(
+        [0 if c.platform == "google_ads" else 1 + len(cat.ORGANIC_SOURCES) + i
+         for i, c in enumerate(campaigns)]
+    )  # fmt: skip
     external = np.where(
         s.is_paid_entry[st],
-        0,
+        paid_ref[campaign],
         np.where(opens_journey & (j.organic_source[jn] >= 0), 1 + j.organic_source[jn], -1),
     )
     ext_urls = ["https://www.google.com/"] + [src[4] or "" for src in cat.ORGANIC_SOURCES]
+    ext_urls += [c.account.referrer for c in campaigns]
     has_ext = (external >= 0) & (np.array([bq.escape(u) for u in ext_urls])[external] != "")
     internal = ~s.is_session_start[st]
     ref_mask = is_pv & (internal | has_ext)
@@ -171,7 +181,10 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
     tx = bq.digits(cohort.transaction[jn])
     session_id = t.start_us[t.session_step[st]] // US
     titles = [bq.escape(title) for _, title in cat.PAGES]
-    campaign_names = [bq.escape(c.name) for c in cat.CAMPAIGNS]
+    campaign_names = [bq.escape(c.name) for c in campaigns]
+    sources = [c.account.utm_source for c in campaigns]
+    mediums = [c.account.utm_medium for c in campaigns]
+    google_hit = landing_hit & is_google
     video = _is(name, "video_start", "video_progress", "video_complete")
     eng = ev.engagement_ms[idx]
 
@@ -186,10 +199,10 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
         Param("page_referrer", STRING, ref_mask, ref_text),
         Param("entrances", INT, is_pv & s.is_session_start[st], "1"),
         Param("engagement_time_msec", INT, eng > 0, bq.digits(eng[eng > 0])),
-        Param("source", STRING, landing_hit, "google"),
-        Param("medium", STRING, landing_hit, "cpc"),
+        Param("source", STRING, landing_hit, bq.pick(sources, campaign[landing_hit])),
+        Param("medium", STRING, landing_hit, bq.pick(mediums, campaign[landing_hit])),
         Param("campaign", STRING, landing_hit, bq.pick(campaign_names, campaign[landing_hit])),
-        Param("gclid", STRING, landing_hit, m(gclid_of, landing_hit)),
+        Param("gclid", STRING, google_hit, m(gclid_of, google_hit)),
         Param("quiz_id", STRING, _is(name, "quiz_answer"), "find-your-fit"),
         Param("quiz_step", INT, _is(name, "quiz_answer"), m(bq.digits(ev.detail[idx]),
                                                              _is(name, "quiz_answer"))),
@@ -221,10 +234,10 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
         is_purchase | (name == EVENT["generate_lead"]),
         bq.concat(',"event_value_in_usd":', bq.number(value)),
     )
-    organic_code = len(cat.CAMPAIGNS) + np.maximum(j.organic_source[jn], 0)
+    organic_code = len(campaigns) + np.maximum(j.organic_source[jn], 0)
     acquired = np.where(
         j.is_returning[jn],
-        len(cat.CAMPAIGNS) + j.pseudo_id[jn] % len(cat.ORGANIC_SOURCES),
+        len(campaigns) + j.pseudo_id[jn] % len(cat.ORGANIC_SOURCES),
         np.where(j.campaign[jn] >= 0, campaign, organic_code),
     )
     item_code = np.where(_is(name, *ITEM_EVENTS), 1 + product, 0)
@@ -252,10 +265,17 @@ def render_rows(cohort: Cohort, idx: np.ndarray) -> pa.Array:
         '"',
         bq.pick(_device_vocab(), j.device[jn]),
         bq.pick(_geo_vocab(), j.geo[jn]),
-        bq.pick(_traffic_source_vocab(), acquired),
+        bq.pick(_traffic_source_vocab(campaigns), acquired),
         bq.optional(is_purchase, bq.concat(bq.pick(_ecommerce_prefix(), product), tx, '"}')),
         bq.pick(_items_vocab(), item_code),
-        bq.optional(tagged, bq.concat(bq.pick(_collected_prefix(), campaign), gclid_of, '"}')),
+        bq.optional(
+            tagged,
+            bq.concat(
+                bq.pick(_collected_prefix(campaigns), campaign),
+                bq.optional(is_google, bq.concat(',"gclid":"', gclid_of, '"')),
+                "}",
+            ),
+        ),
         ',"is_active_user":true,"batch_event_index":"',
         bq.digits(ev.position[idx]),
         '","batch_page_id":"',

@@ -1,20 +1,20 @@
 """Google Ads daily ad performance report, in the API (GAQL) or UI download shape.
 
-Clicks are derived from the paid landings GA4 saw (plus clicks that never loaded the page), so
-clicks >= landings per ad and day; conversions are what the platform claims, which differs from
-first-party counts (modelled conversions, different attribution).
+The numbers come from ad_reports.py (simulated for every platform at once); this module only
+writes Google's rows. `campaign.tracking_url_template` comes from the catalog.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from . import catalog as cat
+from .source_rows import AdReportRow
 
 API_HEADER = (
     "customer.id",
@@ -54,55 +54,6 @@ UI_HEADER = (
 SHAPES = ("api", "ui")
 
 
-@dataclass(frozen=True)
-class AdDay:
-    """Metrics for every ad on one day, arrays aligned with catalog.ADS."""
-
-    day: date
-    impressions: np.ndarray
-    clicks: np.ndarray
-    cost_micros: np.ndarray
-    conversions: np.ndarray
-    conversions_value: np.ndarray
-
-
-def simulate_ad_day(
-    rng: np.random.Generator,
-    day: date,
-    landings: np.ndarray,
-    conversions: np.ndarray,
-    conversion_value: np.ndarray,
-) -> AdDay:
-    n = len(cat.ADS)
-    campaign = np.array([a.campaign_index for a in cat.ADS])
-    # 5-12% of clicks never load the page (bounce before the tag fires, blocked tags).
-    lost = rng.uniform(0.05, 0.12, len(cat.CAMPAIGNS))[campaign]
-    clicks = landings + rng.poisson(landings * lost / (1 - lost) + 0.3)
-    ctr = np.array([c.ctr for c in cat.CAMPAIGNS])[campaign] * rng.lognormal(0, 0.12, n)
-    impressions = np.maximum(np.round(clicks / ctr), clicks) + rng.integers(0, 40, n)
-    cpc = np.array([c.cpc for c in cat.CAMPAIGNS])[campaign] * rng.lognormal(0, 0.15, n)
-    cost_micros = np.round(clicks * cpc * 100).astype(np.int64) * 10_000
-    # Platform-reported conversions: modelled and attributed differently, so they drift.
-    factor = rng.lognormal(0.05, 0.18, n)
-    return AdDay(
-        day=day,
-        impressions=impressions.astype(np.int64),
-        clicks=clicks.astype(np.int64),
-        cost_micros=cost_micros,
-        conversions=np.round(conversions * factor, 2),
-        conversions_value=np.round(conversion_value * factor, 2),
-    )
-
-
-def platform_value(conversion_kind: np.ndarray, product: np.ndarray) -> np.ndarray:
-    price = np.array([p[3] for p in cat.PRODUCTS])[product]
-    return np.select(
-        [conversion_kind == cat.PURCHASE, conversion_kind == cat.SIGN_UP],
-        [price, cat.SIGN_UP_PLATFORM_VALUE],
-        cat.LEAD_VALUE,
-    )
-
-
 def report_path(landing_dir: Path, day: date) -> Path:
     return landing_dir / "google_ads" / f"ad_performance_{day:%Y%m%d}.csv"
 
@@ -115,48 +66,42 @@ def _write(path: Path, rows: list[list[object]]) -> None:
     tmp.replace(path)
 
 
-def write_report(landing_dir: Path, ad_day: AdDay, shape: str) -> tuple[Path, int]:
-    """Write one day's report; returns the path and the number of ad rows."""
-    path = report_path(landing_dir, ad_day.day)
-    body = []
-    for i, ad in enumerate(cat.ADS):
-        c = ad.campaign
-        body.append(
-            (
-                c,
-                ad,
-                int(ad_day.impressions[i]),
-                int(ad_day.clicks[i]),
-                int(ad_day.cost_micros[i]),
-                float(ad_day.conversions[i]),
-                float(ad_day.conversions_value[i]),
-            )
-        )
+def write_rows(path: Path, ads: Sequence[AdReportRow], shape: str = "api") -> int:
+    """Write one day's Google Ads report; returns the number of ad rows."""
+    if not ads:
+        raise ValueError("a Google Ads report needs at least one row")
+    day = ads[0].day
+    templates = {str(c.id): c.tracking_url_template for c in cat.GOOGLE_CAMPAIGNS}
+    cost = [round(r.spend * 1_000_000) for r in ads]
     if shape == "api":
         rows: list[list[object]] = [list(API_HEADER)]
-        for c, ad, imp, clk, cost, conv, val in body:
+        for r, micros in zip(ads, cost, strict=True):
             rows.append(
-                [cat.CUSTOMER_ID, cat.CUSTOMER_NAME, cat.CURRENCY, c.id, c.name, ad.ad_group_id,
-                 ad.ad_group_name, ad.ad_id, ad.final_url, c.tracking_url_template,
-                 ad_day.day.isoformat(), imp, clk, cost, conv, val]
+                [r.account_id, r.account_name, r.currency, r.campaign_id, r.campaign_name,
+                 r.ad_group_id, r.ad_group_name, r.ad_id, r.final_url,
+                 templates.get(r.campaign_id, ""), r.day.isoformat(), r.impressions, r.clicks,
+                 micros, r.conversions, r.conversion_value]
             )  # fmt: skip
     elif shape == "ui":
-        label = f"{ad_day.day:%B} {ad_day.day.day}, {ad_day.day.year}"
+        label = f"{day:%B} {day.day}, {day.year}"
         rows = [["Ad report"], [f"{label} - {label}"], list(UI_HEADER)]
-        for c, ad, imp, clk, cost, conv, val in body:
+        for r, micros in zip(ads, cost, strict=True):
             rows.append(
-                [ad_day.day.isoformat(), cat.CUSTOMER_NAME, c.name, c.id, ad.ad_group_name,
-                 ad.ad_group_id, ad.ad_id, ad.final_url, c.tracking_url_template, cat.CURRENCY,
-                 f"{imp:,}", f"{clk:,}", f"{cost / 1e6:,.2f}", f"{conv:,.2f}", f"{val:,.2f}"]
+                [r.day.isoformat(), r.account_name, r.campaign_name, r.campaign_id,
+                 r.ad_group_name, r.ad_group_id, r.ad_id, r.final_url,
+                 templates.get(r.campaign_id, ""), r.currency, f"{r.impressions:,}",
+                 f"{r.clicks:,}", f"{micros / 1e6:,.2f}", f"{r.conversions:,.2f}",
+                 f"{r.conversion_value:,.2f}"]
             )  # fmt: skip
+        # Totals summed like numpy arrays of the columns (same float rounding as before).
         rows.append(
-            ["Total: Account", "--", "--", "--", "--", "--", "--", "--", "--", cat.CURRENCY,
-             f"{int(ad_day.impressions.sum()):,}", f"{int(ad_day.clicks.sum()):,}",
-             f"{int(ad_day.cost_micros.sum()) / 1e6:,.2f}",
-             f"{float(ad_day.conversions.sum()):,.2f}",
-             f"{float(ad_day.conversions_value.sum()):,.2f}"]
+            ["Total: Account", "--", "--", "--", "--", "--", "--", "--", "--", ads[0].currency,
+             f"{sum(r.impressions for r in ads):,}", f"{sum(r.clicks for r in ads):,}",
+             f"{sum(cost) / 1e6:,.2f}",
+             f"{float(np.array([r.conversions for r in ads]).sum()):,.2f}",
+             f"{float(np.array([r.conversion_value for r in ads]).sum()):,.2f}"]
         )  # fmt: skip
     else:
         raise ValueError(f"ads_shape must be one of {SHAPES}, got {shape!r}")
     _write(path, rows)
-    return path, len(body)
+    return len(ads)

@@ -59,8 +59,8 @@ LOGGED_IN_RETURNING = 0.40
 @dataclass
 class Journeys:
     start_us: np.ndarray  # int64 UTC microseconds of the landing
-    campaign: np.ndarray  # index into catalog.CAMPAIGNS, -1 for unpaid
-    ad: np.ndarray  # index into catalog.ADS, -1 for unpaid
+    campaign: np.ndarray  # index into the Lineup's campaigns, -1 for unpaid
+    ad: np.ndarray  # index into the Lineup's ads, -1 for unpaid
     organic_source: np.ndarray  # index into catalog.ORGANIC_SOURCES, -1 for paid
     is_returning: np.ndarray  # visitor known before this journey
     prior_sessions: np.ndarray
@@ -97,19 +97,21 @@ def _pick(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
     return (u[:, None] >= cum).sum(axis=1)
 
 
-def _mix_table(field: str) -> np.ndarray:
+def _mix_table(field: str, lineup: cat.Lineup) -> np.ndarray:
     """Per-campaign variant weights, with the organic mix as the last row."""
-    rows = [getattr(c, f"{field}_mix") for c in cat.CAMPAIGNS]
+    rows = [getattr(c, f"{field}_mix") for c in lineup.campaigns]
     rows.append(cat.ORGANIC_MIX[field])
     return np.array(rows, dtype=float)
 
 
-def simulate_journeys(rng: np.random.Generator, day_start_us: int, n: int) -> Journeys:
+def simulate_journeys(
+    rng: np.random.Generator, day_start_us: int, n: int, lineup: cat.Lineup
+) -> Journeys:
     hour = rng.choice(24, size=n, p=HOURLY / HOURLY.sum())
     start = day_start_us + hour * 3600 * US + rng.integers(0, 3600 * US, size=n)
 
     paid = rng.random(n) < cat.PAID_SHARE
-    shares = np.array([c.share for c in cat.CAMPAIGNS])
+    shares = np.array(lineup.weights)
     campaign = np.where(paid, rng.choice(len(shares), size=n, p=shares / shares.sum()), -1)
     ad = np.where(
         paid, campaign * len(cat.AD_GROUPS) * cat.ADS_PER_GROUP + rng.integers(0, 4, size=n), -1
@@ -146,15 +148,16 @@ def simulate_journeys(rng: np.random.Generator, day_start_us: int, n: int) -> Jo
 _LAND, _RET, _NCOLS = 0, 9, 10
 
 
-def simulate_steps(rng: np.random.Generator, j: Journeys) -> Steps:
+def simulate_steps(rng: np.random.Generator, j: Journeys, lineup: cat.Lineup) -> Steps:
     n = len(j)
     paid = j.campaign >= 0
-    row = np.where(paid, j.campaign, len(cat.CAMPAIGNS))  # mix row; organic is the last
-    is_micro_c = np.array([c.is_micro for c in cat.CAMPAIGNS] + [True])
+    campaigns = lineup.campaigns
+    row = np.where(paid, j.campaign, len(campaigns))  # mix row; organic is the last
+    is_micro_c = np.array([c.is_micro for c in campaigns] + [True])
     micro = is_micro_c[row]
 
-    cont = np.array([c.continuation for c in cat.CAMPAIGNS] + [cat.ORGANIC_CONTINUATION])[row]
-    intent = np.where(paid, np.array([a.intent for a in cat.ADS])[j.ad], 1.0)
+    cont = np.array([c.continuation for c in campaigns] + [cat.ORGANIC_CONTINUATION])[row]
+    intent = np.where(paid, np.array([a.intent for a in lineup.ads])[j.ad], 1.0)
     cont = np.clip(cont * intent[:, None], 0.0, 0.95)
     # Furthest stage 1..5 for the micro path: consecutive successes.
     advance = np.cumprod(rng.random((n, 4)) < cont, axis=1).astype(bool)
@@ -168,10 +171,10 @@ def simulate_steps(rng: np.random.Generator, j: Journeys) -> Steps:
 
     stage_cols = (2, 4, 6, 8)
     kinds_by_stage = (
-        (tpl.FIRST_ACTION_KINDS, _mix_table("first_action")),
-        (tpl.ENGAGEMENT_KINDS, _mix_table("engagement")),
-        (tpl.REINFORCEMENT_KINDS, _mix_table("reinforcement")),
-        (tpl.CONVERSION_KINDS, _mix_table("conversion")),
+        (tpl.FIRST_ACTION_KINDS, _mix_table("first_action", lineup)),
+        (tpl.ENGAGEMENT_KINDS, _mix_table("engagement", lineup)),
+        (tpl.REINFORCEMENT_KINDS, _mix_table("reinforcement", lineup)),
+        (tpl.CONVERSION_KINDS, _mix_table("conversion", lineup)),
     )
     conversion = np.full(n, -1)
     for s, col in enumerate(stage_cols):
@@ -204,7 +207,7 @@ def simulate_steps(rng: np.random.Generator, j: Journeys) -> Steps:
     session_start = np.isin(k, [tpl.KIND[x] for x in tpl.ENTRY_KINDS])
     paid_entry = session_start & paid[jr] & ((step_col == _LAND) | (rng.random(m) < PAID_RECLICK))
 
-    page = _pages(rng, j, jr, k, step_col, paid_entry)
+    page = _pages(rng, j, jr, k, step_col, paid_entry, lineup)
     gap = _gaps(rng, k, step_col, session_start)
     return Steps(jr, k, session_start, paid_entry, page, gap)
 
@@ -216,13 +219,14 @@ def _pages(
     k: np.ndarray,
     col: np.ndarray,
     paid_entry: np.ndarray,
+    lineup: cat.Lineup,
 ) -> np.ndarray:
     m = len(jr)
     page = np.full(m, -1)
     for i, step_kind in enumerate(tpl.STEP_KINDS):
         if step_kind.page is not None:
             page[k == i] = cat.PAGE_INDEX[step_kind.page]
-    landing_of_campaign = np.array([cat.PAGE_INDEX[c.landing_path] for c in cat.CAMPAIGNS])
+    landing_of_campaign = np.array([cat.PAGE_INDEX[c.landing_path] for c in lineup.campaigns])
     paid_land = landing_of_campaign[np.maximum(j.campaign[jr], 0)]
     org_paths = np.array([cat.PAGE_INDEX[p] for p in cat.ORGANIC_LANDING_PATHS])
     w = np.array(cat.ORGANIC_LANDING_WEIGHTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,24 +34,32 @@ class Param:
 
 def render_event_params(params: list[Param], n_events: int) -> pa.Array:
     """For each event, the comma-joined records of its params, in the order given."""
-    counts = np.zeros(n_events, dtype=np.int64)
-    for p in params:
-        counts += p.mask
-    offsets = np.zeros(n_events + 1, dtype=np.int64)
+    return join_masked([(p.mask, p.fragments) for p in params], n_events)
+
+
+def join_masked(
+    parts: list[tuple[np.ndarray, Callable[[], pa.Array]]], n_rows: int, sep: str = ","
+) -> pa.Array:
+    """Per row, the `sep`-joined fragments of the parts whose mask holds that row, in order.
+    Each part gives a mask and a function returning its fragments for the masked rows."""
+    counts = np.zeros(n_rows, dtype=np.int64)
+    for mask, _ in parts:
+        counts += mask
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    filled = np.zeros(n_events, dtype=np.int64)
+    filled = np.zeros(n_rows, dtype=np.int64)
     pieces, dest = [], []
-    for p in params:
-        rows = np.flatnonzero(p.mask)
+    for mask, fragments in parts:
+        rows = np.flatnonzero(mask)
         if not len(rows):
             continue
         dest.append(offsets[rows] + filled[rows])
         filled[rows] += 1
-        pieces.append(p.fragments())
+        pieces.append(fragments())
     if not pieces:
-        return pa.array([""] * n_events)
+        return pa.array([""] * n_rows)
     flat = pa.concat_arrays(pieces)
     order = np.empty(len(flat), dtype=np.int64)
     order[np.concatenate(dest)] = np.arange(len(flat))
     lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), flat.take(order))
-    return pc.binary_join(lists, ",")
+    return pc.binary_join(lists, sep)

@@ -1,9 +1,10 @@
 """Google Ads CSV reports -> canonical `ad_performance` rows plus quarantine.
 
-Two real shapes are accepted, told apart by the header (google_ads_layout.py): API/GAQL
-results and the UI download (title and date-range lines, display names, locale-formatted
-numbers and days, `Total` rows). Files are read as raw numbered lines (lines.py) and split into
-fields in SQL (google_ads_rows.py), so every rejected row carries its physical line number.
+Two real shapes are accepted, told apart by the header (google_ads_layout.py declares them):
+API/GAQL results and the UI download (title and date-range lines, display names,
+locale-formatted numbers and days, `Total` rows). The shared ad report loader (ad_report.py)
+reads them: raw numbered lines split and typed in SQL, so every rejected row carries its
+physical line number.
 
 Within a file, rows with the same key that differ (a report segmented by device, network or
 hour) are summed; an exact repeat of a line is quarantined instead. Across files the last file
@@ -17,25 +18,11 @@ from pathlib import Path
 
 import duckdb
 
-from ..schemas import AD_PERFORMANCE_COLUMNS, QUARANTINE_COLUMNS, select_list
-from .drift import SchemaDrift
-from .errors import IngestError, duckdb_errors_redacted
-from .google_ads_currency import quarantine_mixed_currencies
-from .google_ads_layout import find_layout
-from .google_ads_rows import ROW_DDL, add_report_rows
-from .lines import (
-    LinesRead,
-    append_lines,
-    create_lines_table,
-    create_rejects_table,
-    leading_bytes,
-)
-from .result import FileCounts, IngestResult, count_by_file, date_span
-from .sql import temp_name, url_param
-from .timeutil import naive_utc
+from .ad_report import load_ad_report
+from .google_ads_layout import GOOGLE_ADS
+from .result import IngestResult
 
-SOURCE = "google_ads"
-UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id")
+SOURCE = GOOGLE_ADS.source
 
 
 def load_google_ads(
@@ -49,161 +36,4 @@ def load_google_ads(
     `dates` keeps only those report dates (None: all); rows of other dates are out of scope and
     not counted as landed. Rows whose date cannot be parsed are quarantined with no partition.
     """
-    paths = sorted(Path(p) for p in files)
-    lines = temp_name("gads_lines")
-    rejects = temp_name("gads_rejects")
-    rows = temp_name("gads_rows")
-    table = temp_name("gads_performance")
-    quarantine = temp_name("gads_quarantine")
-    create_lines_table(con, lines)
-    create_rejects_table(con, rejects)
-    con.execute(f"create temp table {rows} ({ROW_DDL})")
-    extra_columns: set[str] = set()
-    notes: list[str] = []
-    reads: list[LinesRead] = []
-    try:
-        with duckdb_errors_redacted(f"{SOURCE} reports"):
-            for path in paths:
-                if not path.exists():
-                    raise IngestError(f"{path}: file not found")
-                reads.append(append_lines(con, lines, rejects, path, encoding=_encoding(path)))
-                layout = find_layout(con, lines, path)
-                if layout is not None:
-                    extra_columns.update(layout.extra_columns)
-                    note = add_report_rows(con, lines, rows, path, layout).note()
-                    notes += [note] if note else []
-            _add_unreadable(con, rejects, rows)
-            warnings = quarantine_mixed_currencies(con, rows)
-            _scope(con, rows, dates)
-            landed = count_by_file(con, rows, paths)
-            _final(con, rows, table, paths, naive_utc(loaded_at))
-            _quarantine(con, rows, quarantine, naive_utc(loaded_at))
-            loaded = count_by_file(con, rows, paths, only_good=True)
-            rejected = count_by_file(con, quarantine, paths)
-            low, high = date_span(con, table, "report_date")
-            out = con.execute(f"select count(*) from {table}").fetchone()
-    finally:
-        for name in (lines, rejects, rows):
-            con.execute(f"drop table if exists {name}")
-    return IngestResult(
-        source=SOURCE,
-        table=table,
-        quarantine_table=quarantine,
-        files=tuple(
-            FileCounts(str(p), landed[str(p)], loaded[str(p)], rejected[str(p)]) for p in paths
-        ),
-        rows=int(out[0]) if out else 0,
-        min_date=low,
-        max_date=high,
-        notes=(
-            "same-key rows that differ are summed within a file (segments); exact repeated "
-            "lines are quarantined; the last file wins across files",
-            *notes,
-        ),
-        drift=SchemaDrift(extra_columns=tuple(sorted(extra_columns))),
-        unreadable_files=tuple(
-            (str(r.path), r.whole_file_reason) for r in reads if r.whole_file_reason
-        ),
-        warnings=tuple(warnings),
-    )
-
-
-def _encoding(path: Path) -> str:
-    """UI 'Excel' downloads are UTF-16 with a BOM; everything else is UTF-8."""
-    return "utf-16" if leading_bytes(path, 2) in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
-
-
-def _add_unreadable(con: duckdb.DuckDBPyConnection, rejects: str, rows: str) -> None:
-    """Lines that could not be decoded, and files quarantined whole, become rejected rows."""
-    con.execute(
-        f"""
-        insert into {rows} (source_file, source_line, raw_record, reason)
-        select source_file, source_line, raw_record, reason from {rejects}
-        """
-    )
-
-
-def _scope(con: duckdb.DuckDBPyConnection, rows: str, dates: list[date] | None) -> None:
-    """Drop rows dated outside the requested dates (kept when the date itself is bad)."""
-    if dates is None:
-        return
-    con.execute(
-        f"delete from {rows} where report_date is not null and not list_contains(?, report_date)",
-        [list(dates)],
-    )
-
-
-def _final(
-    con: duckdb.DuckDBPyConnection,
-    rows: str,
-    table: str,
-    paths: list[Path],
-    loaded_at: datetime,
-) -> None:
-    key = "account_key, campaign_id, ad_group_id, ad_id, report_date"
-    firsts = ", ".join(
-        f"arg_min({name}, source_line) as {name}"
-        for name in (
-            "account_id",
-            "account_name",
-            "campaign_name",
-            "ad_group_name",
-            "currency",
-            "account_timezone",
-            "final_url",
-            "tracking_url_template",
-        )
-    )
-    sums = ", ".join(
-        f"sum({name}) as {name}"
-        for name in ("impressions", "clicks", "spend", "conversions", "conversion_value")
-    )
-    utm = ", ".join(f"{url_param('final_url', p)} as {p}" for p in UTM_PARAMS)
-    con.execute(
-        f"""
-        create temp table {table} as
-        with good as (
-            select *, coalesce(account_id, account_name, '') as account_key,
-                list_position($files, source_file) as file_rank
-            from {rows}
-            where reason is null
-        ),
-        per_file as (
-            select {key}, file_rank, source_file, min(source_line) as source_line,
-                {firsts}, {sums}
-            from good
-            group by {key}, file_rank, source_file
-        ),
-        latest as (
-            select *, row_number() over (partition by {key} order by file_rank desc) as pick
-            from per_file
-        )
-        select {select_list(AD_PERFORMANCE_COLUMNS)}
-        from (
-            select '{SOURCE}' as platform, *, {utm}, $loaded_at as loaded_at
-            from latest
-            where pick = 1
-        )
-        order by report_date, account_id, campaign_id, ad_group_id, ad_id
-        """,
-        {"files": [str(p) for p in paths], "loaded_at": loaded_at},
-    )
-
-
-def _quarantine(
-    con: duckdb.DuckDBPyConnection, rows: str, quarantine: str, loaded_at: datetime
-) -> None:
-    con.execute(
-        f"""
-        create temp table {quarantine} as
-        select {select_list(QUARANTINE_COLUMNS)}
-        from (
-            select '{SOURCE}' as source, source_file, source_line, reason, raw_record,
-                report_date as partition_date, $loaded_at as loaded_at
-            from {rows}
-            where reason is not null
-        )
-        order by source_file, source_line
-        """,
-        {"loaded_at": loaded_at},
-    )
+    return load_ad_report(con, GOOGLE_ADS, files, dates, loaded_at)

@@ -1,4 +1,4 @@
-"""Currencies of Google Ads rows: one per account, and visible when accounts differ.
+"""Currencies of ad report rows (every platform): one per account, and visible when accounts differ.
 
 A Google Ads account has one currency, fixed when it is created, so rows of one account in two
 currencies mean some rows are wrong (a pasted-in row, a mislabelled export). Over every report
