@@ -166,13 +166,20 @@ def run_range(
 
 def print_outputs(settings: Settings, console: Console) -> None:
     """Each funnel's stage table and the comparison verdicts, then where the outputs are."""
-    from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
-    from pipelines.lib.funnel_report.text_formats import format_stage_table
+    from pipelines.lib.funnel_report.cli_summary import (
+        comparison_verdicts,
+        platform_stages,
+        stage_totals,
+    )
+    from pipelines.lib.funnel_report.text_formats import format_platform_table, format_stage_table
 
     reporting_db = settings.reporting_db_path
     for funnel_id, rows in stage_totals(reporting_db).items():
         console.say(f"\nFunnel {funnel_id} (all cohorts, all campaigns)")
         console.say(format_stage_table(rows))
+    for funnel_id, rows in platform_stages(reporting_db).items():
+        console.say(f"\nFunnel {funnel_id} by ad platform (journeys reaching each stage)")
+        console.say(format_platform_table(rows, settings.reporting_currency))
     verdicts = comparison_verdicts(reporting_db)
     if verdicts:
         console.say("\nMicro-commitment sequence vs direct ask (all cohorts):")

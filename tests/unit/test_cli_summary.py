@@ -7,9 +7,14 @@ import duckdb
 import pytest
 
 from harness.dbt_sql import SqlHarness
-from pipelines.lib.funnel_report.cli_summary import comparison_verdicts, stage_totals
+from pipelines.lib.funnel_report.cli_summary import (
+    comparison_verdicts,
+    platform_stages,
+    stage_totals,
+)
 from pipelines.lib.funnel_report.model import EVERY
 from pipelines.lib.funnel_report.read_marts import load_report_data
+from pipelines.lib.funnel_report.text_formats import format_platform_table
 from tests.report_fixtures import build_full
 
 DAILY_SQL = """
@@ -119,3 +124,22 @@ def test_cli_table_is_the_reports_every_campaign_view(tmp_path: Path) -> None:
         assert [r["median_seconds_to_next_stage"] for r in cli] == [
             s.median_seconds_to_next_stage for s in shown
         ]
+
+
+def test_platforms_side_by_side_for_the_newest_version(
+    tmp_path: Path, sql_harness: SqlHarness
+) -> None:
+    reporting = build_reporting(tmp_path / "reporting.duckdb", sql_harness)
+    by_funnel = platform_stages(reporting)
+    # Version 1 is older: only version 2's platforms; the organic rollup is a platform too.
+    assert list(by_funnel) == ["f, version 2"]
+    rows = by_funnel["f, version 2"]
+    assert {r["platform"] for r in rows} == {"meta", "organic"}
+    table = format_platform_table(rows, "EUR")
+    header, _rule, *lines = table.splitlines()
+    assert header.split() == [
+        "platform", "hook", "quiz", "buy", "overall", "conv.", "spend", "(EUR)", "cost", "/",
+        "conv.",
+    ]  # fmt: skip
+    meta = next(line for line in lines if line.startswith("meta"))
+    assert meta.split()[:4] == ["meta", "60", "40", "70"]

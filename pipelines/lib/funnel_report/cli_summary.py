@@ -28,6 +28,21 @@ def stage_totals(reporting_db: Path) -> dict[str, list[dict[str, object]]]:
     return by_funnel
 
 
+def platform_stages(reporting_db: Path) -> dict[str, list[dict[str, object]]]:
+    """Per funnel (its newest version), one dict per platform and stage: the platform rollup of
+    agg_funnel_stage_totals, with the platform's entries, conversions and spend on each row."""
+    con = q.connect(Path(reporting_db))
+    try:
+        rows = q.rows(con, q.PLATFORM_STAGES_SQL)
+    finally:
+        con.close()
+    by_funnel: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        label = f"{row['funnel_id']}, version {row['funnel_version']}"
+        by_funnel.setdefault(label, []).append(row)
+    return by_funnel
+
+
 def comparison_verdicts(reporting_db: Path) -> list[str]:
     """One line per micro / direct funnel pair over every cohort, in plain words."""
     con = q.connect(Path(reporting_db))

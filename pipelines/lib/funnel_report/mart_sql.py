@@ -74,6 +74,16 @@ ALL_CAMPAIGN_STAGES_SQL = f"""
     ORDER BY funnel_id, funnel_version, stage_order"""
 
 
+# The CLI's platforms side by side: the newest version of each funnel, per platform.
+PLATFORM_STAGES_SQL = f"""
+    SELECT funnel_id, funnel_version, platform, stage_order, stage_name, journeys_reached,
+        entries, conversions, conversion_rate, spend, cost_per_conversion
+    FROM reporting.main.{STAGE_TOTALS}
+    WHERE platform <> '{ALL}' AND campaign_id = '{ALL}'
+    QUALIFY funnel_version = max(funnel_version) OVER (PARTITION BY funnel_id)
+    ORDER BY funnel_id, platform, stage_order"""
+
+
 def trend_sql(grain: str) -> str:
     """Journeys started and converted per cohort day or ISO week, every scope."""
     return f"""

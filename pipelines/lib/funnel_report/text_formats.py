@@ -88,6 +88,40 @@ def format_stage_table(rows: Iterable[Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_platform_table(rows: Iterable[Any], currency: str) -> str:
+    """Platforms side by side for one funnel: journeys reaching each stage, the overall
+    conversion, spend (in the reporting currency) and cost per conversion. Rows are the
+    platform rollup's stage rows (platform, stage_order, stage_name, journeys_reached, and the
+    platform's entries / conversions / conversion_rate / spend / cost_per_conversion)."""
+    by_platform: dict[str, dict[str, Any]] = {}
+    stages: dict[int, str] = {}
+    for row in rows:
+        values = _as_mapping(row)
+        stages[int(values["stage_order"])] = str(values["stage_name"])
+        platform = by_platform.setdefault(str(values["platform"]), dict(values))
+        platform[f"stage_{values['stage_order']}"] = values["journeys_reached"]
+    order = sorted(stages)
+    header = ["platform", *(stages[o] for o in order), "overall conv.", f"spend ({currency})",
+              "cost / conv."]  # fmt: skip
+    cells = [header]
+    for name, values in sorted(by_platform.items()):
+        cells.append(
+            [name, *(format_count(values.get(f"stage_{o}")) for o in order),
+             format_rate(values.get("conversion_rate")), format_money(values.get("spend")),
+             format_money(values.get("cost_per_conversion"))]
+        )  # fmt: skip
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    lines = []
+    for n, line in enumerate(cells):
+        parts = [line[0].ljust(widths[0])] + [
+            cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
 def format_signed_rate(value: Any) -> str:
     """A relative change as a signed percentage: ``+69.4%``, ``-12.0%``."""
     return "-" if value is None else f"{float(value) * 100:+.1f}%"
