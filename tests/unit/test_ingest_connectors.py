@@ -27,6 +27,7 @@ from pipelines.lib.ingest.connector_google_ads import load_google_ads_connector
 from pipelines.lib.ingest.connector_linkedin_ads import load_linkedin_ads_connector
 from pipelines.lib.ingest.connector_microsoft_ads import load_microsoft_ads_connector
 from pipelines.lib.ingest.connector_tiktok_ads import load_tiktok_ads_connector
+from pipelines.lib.ingest.meta_actions import CONVERSION_EVENTS, aliases
 from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, QUARANTINE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,16 +163,24 @@ def test_facebook_ads_seed_reconciles_with_link_clicks_and_conversion_action_typ
     assert {r["platform"] for r in rows} == {"meta_ads"}
     assert sum(r["clicks"] for r in rows) == sum(int(b["inline_link_clicks"]) for b in basic)
     assert sum(r["spend"] for r in rows) == pytest.approx(sum(float(b["spend"]) for b in basic))
-    # Conversions: the seed's action rows of the counted types, for ad-days in basic_ad.
+    # Conversions: per ad-day of basic_ad and per event (purchase, lead, registration), the
+    # first alias present in the seed's action rows (omni_, then the aggregate, then the
+    # pixel's).
     ad_days = {(b["ad_id"], b["date"]) for b in basic}
-    actions = csv_rows(seeds["basic_ad_actions"])
-    expected = sum(
-        float(a["value"] or 0)
-        for a in actions
-        if a["action_type"].lower() in CONVERSION_ACTION_TYPES
-        and (a["ad_id"], a["date"]) in ad_days
-    )
+    by_alias: dict[tuple[str, str, str], float] = {}
+    for a in csv_rows(seeds["basic_ad_actions"]):
+        key = (a["ad_id"], a["date"], a["action_type"].lower())
+        if key[2] in CONVERSION_ACTION_TYPES and key[:2] in ad_days:
+            by_alias[key] = by_alias.get(key, 0.0) + float(a["value"] or 0)
+    expected = 0.0
+    for ad_id, day in ad_days:
+        for event in CONVERSION_EVENTS:
+            present = [
+                by_alias[(ad_id, day, x)] for x in aliases(event) if (ad_id, day, x) in by_alias
+            ]
+            expected += present[0] if present else 0.0
     assert sum(r["conversions"] for r in rows) == expected
+
     one = next(
         r for r in rows if (r["ad_id"], str(r["report_date"])) == ("6229007992271", "2020-12-13")
     )
@@ -376,3 +385,25 @@ def test_table_parts_in_a_folder_and_undecodable_lines(con, tmp_path):
     assert rejected[2]["source_file"] == str(second)
     assert "not valid UTF-8" in rejected[2]["reason"]
     assert any("tables landed but not used: keyword_history" in n for n in result.notes)
+
+
+def test_facebook_ads_counts_a_conversion_reported_under_two_aliases_once(con, tmp_path):
+    folder = tmp_path / "connectors" / "facebook_ads"
+    folder.mkdir(parents=True)
+    (folder / "basic_ad.csv").write_text(
+        "ad_id,date,account_id,impressions,inline_link_clicks,spend\n11,2024-03-01,7,100,10,5.00\n"
+    )
+    # Meta lands one lead as the aggregate `lead` and as the pixel's event, and one purchase
+    # under all three aliases: one lead and one purchase, never five conversions.
+    (folder / "basic_ad_actions.csv").write_text(
+        "ad_id,date,action_type,value\n"
+        "11,2024-03-01,lead,1\n"
+        "11,2024-03-01,offsite_conversion.fb_pixel_lead,1\n"
+        "11,2024-03-01,omni_purchase,1\n"
+        "11,2024-03-01,purchase,1\n"
+        "11,2024-03-01,offsite_conversion.fb_pixel_purchase,1\n"
+        "11,2024-03-01,link_click,10\n"
+    )
+    result = load_facebook_ads_connector(con, sorted(folder.iterdir()), None, LOADED_AT)
+    (row,) = table_rows(con, result.table)
+    assert row["conversions"] == 2.0

@@ -5,10 +5,14 @@ one row per ad and day: clicks = `inline_link_clicks` (link clicks, as the Fivet
 report them), spend is already in the account currency. The ad set is our ad group.
 
 Conversions: `basic_ad_actions.value` (count) and `basic_ad_action_values.value` (amount), the
-default attribution window, summed per ad and day over the action types dbt_ad_reporting counts
-by default (`facebook_ads__conversion_action_types`): purchases, leads and custom pixel events,
-`CONVERSION_ACTION_TYPES` below. Other action types (link_click, view_content, page
-engagement...) are not conversions. When an actions table did not land the column is NULL.
+default attribution window, by the one Meta rule every Meta format follows (meta_actions.py):
+purchase, lead and complete_registration, each counted once per ad and day from the first of
+its aliases present (`omni_<event>`, `<event>`, `offsite_conversion.fb_pixel_<event>`). Meta
+lands one lead as `lead` and `offsite_conversion.fb_pixel_lead` at once; adding the aliases
+would count it twice (dbt_ad_reporting's default list avoids that by counting pixel events
+only, which misses conversions Meta reports through other channels). Other action types (custom conversions,
+link_click, view_content...) are not conversions. When an actions table did not land the
+column is NULL.
 
 Names come from ad/ad_set/campaign history (the version valid on the report day, by
 `updated_time`, ties broken by `_fivetran_synced`), the account's name, `currency` and
@@ -23,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from . import connector_tables as ct
+from . import meta_actions
 from .errors import duckdb_errors_redacted
 from .result import IngestResult
 from .sql import literal
@@ -30,13 +35,13 @@ from .sql import literal
 SOURCE = "facebook_ads_connector"
 PLATFORM = "meta_ads"
 CONNECTOR = "facebook_ads"
-# dbt_ad_reporting's default facebook_ads__conversion_action_types (compared lower-case).
-CONVERSION_ACTION_TYPES = (
-    "offsite_conversion.fb_pixel_custom",
-    "offsite_conversion.fb_pixel_lead",
-    "onsite_conversion.lead_grouped",
-    "offsite_conversion.fb_pixel_purchase",
-    "onsite_conversion.purchase",
+# Every alias of every conversion event, most deduplicated first (meta_actions.py).
+CONVERSION_ACTION_TYPES = meta_actions.CONVERSION_ACTION_TYPES
+# (alias, event, rank): the ladder as rows SQL can join on.
+_LADDER = ", ".join(
+    f"({literal(alias)}, {literal(event)}, {rank})"
+    for event in meta_actions.CONVERSION_EVENTS
+    for rank, alias in enumerate(meta_actions.aliases(event))
 )
 
 BASIC_AD = ct.TableSpec(
@@ -191,11 +196,20 @@ def _conversions(
         con.execute(
             f"""
             create temp table {sums} as
-            select ad_id, {ct.day_sql("date")} as report_date,
-                sum(try_cast(value as double)) as total
-            from {read.table}
-            where reason is null and {counted} and try_cast(value as double) >= 0
-            group by all
+            with per_alias as (
+                select ad_id, {ct.day_sql("date")} as report_date, lower(action_type) as alias,
+                    sum(try_cast(value as double)) as total
+                from {read.table}
+                where reason is null and {counted} and try_cast(value as double) >= 0
+                group by all
+            ),
+            per_event as (
+                select ad_id, report_date, ladder.event, arg_min(total, ladder.rank) as total
+                from per_alias
+                inner join (values {_LADDER}) as ladder(alias, event, rank) using (alias)
+                group by all
+            )
+            select ad_id, report_date, sum(total) as total from per_event group by all
             """
         )
         day = ct.day_sql("date")

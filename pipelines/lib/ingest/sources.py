@@ -146,7 +146,7 @@ SITE_SOURCES: tuple[SiteSource, ...] = (
         "load_snowplow_day", "Snowplow enriched events (TSV) or atomic.events (CSV, Parquet)",
     ),
     SiteSource(
-        "generic_events", "events", (".csv", ".json", ".jsonl", ".ndjson"),
+        "generic_events", "events", (".csv", ".json", ".jsonl", ".ndjson", ".parquet"),
         f"{_INGEST}.generic_events", "load_generic_events_day",
         "microfunnel's generic event format, CSV or NDJSON",
     ),
