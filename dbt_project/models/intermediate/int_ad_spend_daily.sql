@@ -79,7 +79,7 @@ picked as (
             and to_reporting.rate_date >= {{ dbt.dateadd('day', -max_age, 'needed.report_date') }}
     qualify row_number() over (
         partition by needed.account_currency, needed.report_date
-        order by to_reporting.rate_date desc nulls last, to_reporting.preference
+        order by to_reporting.rate_date desc nulls last, to_reporting.preference asc
     ) = 1
 ),
 
