@@ -10,9 +10,9 @@ purchase, lead and complete_registration, each counted once per ad and day from 
 its aliases present (`omni_<event>`, `<event>`, `offsite_conversion.fb_pixel_<event>`). Meta
 lands one lead as `lead` and `offsite_conversion.fb_pixel_lead` at once; adding the aliases
 would count it twice (dbt_ad_reporting's default list avoids that by counting pixel events
-only, which misses conversions Meta reports through other channels). Other action types (custom conversions,
-link_click, view_content...) are not conversions. When an actions table did not land the
-column is NULL.
+only, which misses conversions Meta reports through other channels). Other action types
+(custom conversions, link_click, view_content...) are not conversions. When an actions table
+did not land the column is NULL.
 
 Names come from ad/ad_set/campaign history (the version valid on the report day, by
 `updated_time`, ties broken by `_fivetran_synced`), the account's name, `currency` and
