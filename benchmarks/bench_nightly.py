@@ -2,7 +2,9 @@
 
 Run: .venv/bin/python benchmarks/bench_nightly.py [--events-per-day N] [--days D] [--keep DIR]
 
-Generates D + 1 days of sample exports (N GA4 events per day) into a temporary MICROFUNNEL_HOME,
+Generates D + 1 days of sample exports (N site events per day, GA4 by default; ad reports of all
+five platforms, one account in EUR with its exchange rates; --trackers splits visitors across
+Segment, Snowplow and the generic format too) into a temporary MICROFUNNEL_HOME,
 runs the nightly job once for the first day (history: the lake, dbt and the warehouses exist
 before the measured run), then runs it for the last D days as one Dagster run and reports:
 
@@ -40,9 +42,10 @@ sys.path.insert(0, str(REPO))
 
 FIRST_DAY = date(2024, 1, 1)
 STEPS = [  # (step key, label) in execution order
-    ("ingest_site_events", "ingest GA4"),
-    ("ingest_ad_reports", "ingest Google Ads"),
+    ("ingest_site_events", "ingest site events"),
+    ("ingest_ad_reports", "ingest ad reports"),
     ("funnel_definitions", "funnel definitions"),
+    ("exchange_rates", "exchange rates"),
     ("microfunnel_dbt_models", "dbt build"),
     ("reporting_duckdb", "publish duckdb"),
     ("reporting_parquet", "publish parquet"),
@@ -255,6 +258,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=1, help="days in the measured run")
     parser.add_argument("--keep", type=Path, help="use this MICROFUNNEL_HOME and keep it")
     parser.add_argument(
+        "--trackers",
+        default="ga4",
+        help="site trackers as name[:share], as `microfunnel generate --trackers` (default ga4)",
+    )
+    parser.add_argument(
         "--memory-limit", help="MICROFUNNEL_MEMORY_LIMIT for the runs (e.g. 1GB; default: unset)"
     )
     args = parser.parse_args()
@@ -278,21 +286,36 @@ def main() -> None:
         if args.memory_limit:
             os.environ["MICROFUNNEL_MEMORY_LIMIT"] = args.memory_limit
         print(f"MICROFUNNEL_MEMORY_LIMIT {os.environ.get('MICROFUNNEL_MEMORY_LIMIT', 'default')}")
-        bench(args.events_per_day, first, measured_start, last, home)
+        from pipelines.cli.parser import _trackers
+
+        bench(args.events_per_day, first, measured_start, last, home, _trackers(args.trackers))
     finally:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
 
 
-def bench(events_per_day: int, first: date, measured_start: date, last: date, home: Path) -> None:
+def bench(
+    events_per_day: int,
+    first: date,
+    measured_start: date,
+    last: date,
+    home: Path,
+    trackers: dict[str, float | None],
+) -> None:
     from pipelines.lib.generator import ga4_path, generate_exports
 
     landing = home / "landing"
     print(f"MICROFUNNEL_HOME {home}")
     print(f"generating {events_per_day:,} events/day for {first} .. {last} ...", flush=True)
     started = time.perf_counter()
-    summary = generate_exports(landing, first, last, events_per_day=events_per_day)
+    summary = generate_exports(
+        landing, first, last, events_per_day=events_per_day, trackers=trackers
+    )
     gen_seconds = time.perf_counter() - started
+    print(f"  landing zone files per source: {summary.files_per_source}")
+    print(f"  ad rows per platform: {summary.ad_rows_per_platform}")
+    if summary.site_events_per_tracker:
+        print(f"  site events outside GA4: {summary.site_events_per_tracker}")
     measured_days = [
         measured_start + timedelta(days=n) for n in range((last - measured_start).days + 1)
     ]
