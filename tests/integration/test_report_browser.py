@@ -206,7 +206,7 @@ def test_the_filter_narrows_tables_and_charts_to_one_campaign(
     opened = open_report(browser, nightly.report)
     page = opened.page
     every_rows = len(visible_texts(page, "#campaign-performance tbody"))
-    assert every_rows == 6
+    assert every_rows == 16  # every platform's campaigns
     page.select_option("#filter-campaign", label="spring_quiz_micro (google_ads)")
     campaign_rows = visible_texts(page, "#campaign-performance tbody")
     assert len(campaign_rows) == 1 and campaign_rows[0].startswith("spring_quiz_micro")
@@ -234,7 +234,7 @@ def test_the_filter_narrows_tables_and_charts_to_one_campaign(
     assert platform_scope[0].get_attribute("data-campaign") == "(all)"
     assert platform_scope[0].get_attribute("data-platform") == "google_ads"
     page.click("#filter-reset")
-    assert len(visible_texts(page, "#campaign-performance tbody")) == 6
+    assert len(visible_texts(page, "#campaign-performance tbody")) == 16
     assert page.locator("#recommendations .every-only").is_visible()
     assert opened.errors == []
 
@@ -257,7 +257,7 @@ def test_without_javascript_the_page_still_shows_everything(browser: Any, nightl
     assert nightly.succeeded, nightly.failures
     page = open_report(browser, nightly.report, javascript=False).page
     assert not page.locator("#filter").is_visible()
-    assert len(visible_texts(page, "#campaign-performance tbody")) == 6
+    assert len(visible_texts(page, "#campaign-performance tbody")) == 16
     assert page.locator("#recommendations table.campaign-scope td.rank").count() > 0
     # The per-campaign views are on the page, one click away.
     breakdown = page.locator("#funnel-micro_commitment details.breakdown")
