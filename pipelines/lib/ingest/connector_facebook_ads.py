@@ -74,27 +74,18 @@ def load_facebook_ads_connector(
     loaded_at: datetime,
 ) -> IngestResult:
     """Ingest a Fivetran Facebook Ads schema (every file under connectors/facebook_ads/)."""
-    tables, ignored = ct.group_tables(files, CONNECTOR)
-    report_paths = ct.require_table(tables, CONNECTOR, BASIC_AD.name)
     temp: list[str] = []
     try:
-        report = ct.read_table(con, CONNECTOR, BASIC_AD, report_paths)
-        temp.append(report.table)
-        rows = ct.new_rows_table(con)
-        temp.append(rows)
-        _report_rows(con, report, rows)
-        with duckdb_errors_redacted(f"{SOURCE}: rows"):
-            ct.mark_duplicates(con, rows)
-            ct.scope(con, rows, dates)
-        out = ct.Output(
-            SOURCE,
-            PLATFORM,
-            CONNECTOR,
-            rows,
-            report,
-            [report],
-            ignored_files=ignored,
-            landed_tables=list(tables),
+        tables, out = ct.read_report(
+            con,
+            files,
+            dates,
+            source=SOURCE,
+            platform=PLATFORM,
+            connector=CONNECTOR,
+            report_spec=BASIC_AD,
+            report_rows=_report_rows,
+            temp=temp,
         )
         ct.enrich_from(
             con,

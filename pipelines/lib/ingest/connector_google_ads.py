@@ -79,27 +79,18 @@ def load_google_ads_connector(
     loaded_at: datetime,
 ) -> IngestResult:
     """Ingest a Fivetran Google Ads schema (every file under connectors/google_ads/)."""
-    tables, ignored = ct.group_tables(files, CONNECTOR)
-    report_paths = ct.require_table(tables, CONNECTOR, AD_STATS.name)
     temp: list[str] = []
     try:
-        report = ct.read_table(con, CONNECTOR, AD_STATS, report_paths)
-        temp.append(report.table)
-        rows = ct.new_rows_table(con)
-        temp.append(rows)
-        _report_rows(con, report, rows)
-        with duckdb_errors_redacted(f"{SOURCE}: rows"):
-            ct.mark_duplicates(con, rows)
-            ct.scope(con, rows, dates)
-        out = ct.Output(
-            SOURCE,
-            PLATFORM,
-            CONNECTOR,
-            rows,
-            report,
-            [report],
-            ignored_files=ignored,
-            landed_tables=list(tables),
+        tables, out = ct.read_report(
+            con,
+            files,
+            dates,
+            source=SOURCE,
+            platform=PLATFORM,
+            connector=CONNECTOR,
+            report_spec=AD_STATS,
+            report_rows=_report_rows,
+            temp=temp,
         )
         for spec, key, targets, fields in (
             (

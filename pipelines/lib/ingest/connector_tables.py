@@ -21,7 +21,7 @@ a history row valid on the report day, and turning typed report rows into the ca
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -647,3 +647,42 @@ def finish(
 def drop_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     for name in names:
         con.execute(f"drop table if exists {name}")
+
+
+def read_report(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    dates: list[date] | None,
+    *,
+    source: str,
+    platform: str,
+    connector: str,
+    report_spec: TableSpec,
+    report_rows: Callable[[duckdb.DuckDBPyConnection, TableRead, str], None],
+    temp: list[str],
+) -> tuple[dict[str, list[Path]], Output]:
+    """How every connector starts: its files grouped by table, the report table read and typed
+    into rows (`report_rows`, the connector's own mapping), exact duplicates marked and rows of
+    other dates dropped. Temp tables are appended to `temp` for the caller to drop."""
+    tables, ignored = group_tables(files, connector)
+    report = read_table(
+        con, connector, report_spec, require_table(tables, connector, report_spec.name)
+    )
+    temp.append(report.table)
+    rows = new_rows_table(con)
+    temp.append(rows)
+    report_rows(con, report, rows)
+    with duckdb_errors_redacted(f"{source}: rows"):
+        mark_duplicates(con, rows)
+        scope(con, rows, dates)
+    out = Output(
+        source,
+        platform,
+        connector,
+        rows,
+        report,
+        [report],
+        ignored_files=ignored,
+        landed_tables=list(tables),
+    )
+    return tables, out

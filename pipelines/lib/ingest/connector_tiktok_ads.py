@@ -55,27 +55,18 @@ def load_tiktok_ads_connector(
     loaded_at: datetime,
 ) -> IngestResult:
     """Ingest a Fivetran TikTok Ads schema (every file under connectors/tiktok_ads/)."""
-    tables, ignored = ct.group_tables(files, CONNECTOR)
-    report_paths = ct.require_table(tables, CONNECTOR, REPORT.name)
     temp: list[str] = []
     try:
-        report = ct.read_table(con, CONNECTOR, REPORT, report_paths)
-        temp.append(report.table)
-        rows = ct.new_rows_table(con)
-        temp.append(rows)
-        _report_rows(con, report, rows)
-        with duckdb_errors_redacted(f"{SOURCE}: rows"):
-            ct.mark_duplicates(con, rows)
-            ct.scope(con, rows, dates)
-        out = ct.Output(
-            SOURCE,
-            PLATFORM,
-            CONNECTOR,
-            rows,
-            report,
-            [report],
-            ignored_files=ignored,
-            landed_tables=list(tables),
+        tables, out = ct.read_report(
+            con,
+            files,
+            dates,
+            source=SOURCE,
+            platform=PLATFORM,
+            connector=CONNECTOR,
+            report_spec=REPORT,
+            report_rows=_report_rows,
+            temp=temp,
         )
         out.notes.append("stat_time_hour is read as UTC: hours summed per UTC day")
         ct.enrich_from(
