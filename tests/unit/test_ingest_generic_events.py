@@ -17,9 +17,9 @@ from pipelines.lib.ingest import IngestError
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.generic_events import (
     SOURCE,
-    generic_event_files,
     load_generic_events_day,
 )
+from pipelines.lib.ingest.sources import site_source
 from pipelines.lib.schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -246,7 +246,8 @@ def test_generic_event_files_finds_the_day_under_events(tmp_path):
         path = landing / "events" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
-    found = [p.relative_to(landing.resolve()).as_posix() for p in generic_event_files(landing, DAY)]
+    files = site_source("generic_events").files_for_day(landing, DAY)
+    found = [p.relative_to(landing.resolve()).as_posix() for p in files]
     assert found == ["events/events_20240105.csv", "events/sub/2024-01-05.ndjson.gz"]
 
 
@@ -303,7 +304,7 @@ def test_generated_generic_file_round_trips_to_the_same_events(con, tmp_path):
     assert [p.relative_to(landing).as_posix() for p in written] == [
         "events/events_2024-01-05.ndjson"
     ]
-    result = load(con, generic_event_files(landing, DAY), timezone="UTC")
+    result = load(con, site_source("generic_events").files_for_day(landing, DAY), timezone="UTC")
     assert result.quarantined == 0
     fields = [
         "event_id",

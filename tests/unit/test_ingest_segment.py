@@ -17,7 +17,8 @@ from pipelines.lib.generator.segment_export import write_segment
 from pipelines.lib.generator.source_rows import SITE_EVENT_SCHEMA
 from pipelines.lib.ingest import IngestError
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
-from pipelines.lib.ingest.segment import SOURCE, load_segment_day, segment_files
+from pipelines.lib.ingest.segment import SOURCE, load_segment_day
+from pipelines.lib.ingest.sources import site_source
 from pipelines.lib.schemas import EVENTS_COLUMNS, QUARANTINE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,7 +158,7 @@ def test_the_real_public_segment_pages_sample_loads(con, tmp_path):
     target = landing / "segment" / "pages" / "pages_2015-02-23.csv"
     target.parent.mkdir(parents=True)
     shutil.copyfile(SAMPLE_PAGES, target)
-    files = segment_files(landing, date(2015, 2, 23))
+    files = site_source("segment").files_for_day(landing, date(2015, 2, 23))
     assert files == [target.resolve()]
     result = load(con, files, day=date(2015, 2, 23), timezone="UTC")
     assert (result.landed, result.loaded, result.quarantined) == (1, 1, 0)
@@ -289,7 +290,8 @@ def test_segment_files_finds_both_day_stamps_under_the_table_folders(tmp_path):
         path = landing / "segment" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
-    found = [p.relative_to(landing.resolve()).as_posix() for p in segment_files(landing, DAY)]
+    files = site_source("segment").files_for_day(landing, DAY)
+    found = [p.relative_to(landing.resolve()).as_posix() for p in files]
     assert found == [
         "segment/identifies/identifies_2024-01-05.parquet",
         "segment/tracks/tracks_20240105.ndjson",
@@ -351,7 +353,7 @@ def test_generated_segment_dump_round_trips_to_the_same_events(con, tmp_path):
         "segment/tracks/tracks_20240105.csv",
         "segment/identifies/identifies_20240105.csv",
     ]
-    result = load(con, segment_files(landing, DAY), timezone="UTC")
+    result = load(con, site_source("segment").files_for_day(landing, DAY), timezone="UTC")
     assert result.quarantined == 0
     got = con.execute(
         f"""select event_id, event_name, event_at, anonymous_id, user_id, page_url, referrer,

@@ -13,14 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from ..landing_files import day_files
 from .click_ids import CLICK_ID_TYPES
 from .result import IngestResult
 from .site_event_fields import INTEGER, NUMBER, TEXT, TIMESTAMP, Mapping, text
-from .site_event_records import ALL_SUFFIXES
 from .site_events import UTM_COLUMNS, FileGroup, load_site_events
 
-__all__ = ["FIELDS", "LANDING_DIR", "SOURCE", "generic_event_files", "load_generic_events_day"]
+__all__ = ["FIELDS", "LANDING_DIR", "SOURCE", "load_generic_events_day"]
 
 SOURCE = "generic_events"
 LANDING_DIR = "events"
@@ -80,12 +78,6 @@ MAPPING = Mapping(
         ),
     ),
 )
-
-
-def generic_event_files(landing_dir: Path, export_date: date) -> list[Path]:
-    """The day's files: `<landing>/events/**` with the day in the name (.csv, .ndjson, .jsonl,
-    .json, optionally .gz, or .parquet)."""
-    return day_files(landing_dir, LANDING_DIR, export_date, ALL_SUFFIXES)
 
 
 def load_generic_events_day(

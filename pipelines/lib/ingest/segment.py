@@ -27,15 +27,13 @@ from pathlib import Path
 
 import duckdb
 
-from ..landing_files import day_files
 from .click_ids import CLICK_ID_TYPES, typed
 from .errors import IngestError
 from .result import IngestResult
 from .site_event_fields import TEXT, TIMESTAMP, Mapping, text
-from .site_event_records import ALL_SUFFIXES
 from .site_events import FileGroup, load_site_events
 
-__all__ = ["LANDING_DIR", "SOURCE", "TABLES", "load_segment_day", "segment_files"]
+__all__ = ["LANDING_DIR", "SOURCE", "TABLES", "load_segment_day"]
 
 SOURCE = "segment"
 LANDING_DIR = "segment"
@@ -123,11 +121,6 @@ def table_of(path: Path) -> str:
     raise IngestError(
         f"{path}: not in a Segment table folder ({', '.join(TABLES)}) and not named after one"
     )
-
-
-def segment_files(landing_dir: Path, export_date: date) -> list[Path]:
-    """The day's files: `<landing>/segment/<table>/**` with the day in the file name."""
-    return day_files(landing_dir, LANDING_DIR, export_date, ALL_SUFFIXES)
 
 
 def load_segment_day(

@@ -151,3 +151,11 @@ SITE_SOURCES: tuple[SiteSource, ...] = (
         "microfunnel's generic event format, CSV or NDJSON",
     ),
 )  # fmt: skip
+
+
+def site_source(name: str) -> SiteSource:
+    """The registered tracker called `name` (ga4, segment, snowplow, generic_events)."""
+    for source in SITE_SOURCES:
+        if source.name == name:
+            return source
+    raise KeyError(f"no site source {name!r}; known: {', '.join(s.name for s in SITE_SOURCES)}")
