@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from pipelines.lib.generator.catalog import PLATFORM_NAMES, lineup
 from pipelines.runner import run_nightly_job
 from tests.journey_fixtures import PipelineEnvironment, generated_exports, run_failures
 
@@ -261,6 +262,8 @@ def test_without_javascript_the_page_still_shows_everything(browser: Any, nightl
     assert page.locator("#recommendations table.campaign-scope td.rank").count() > 0
     # The per-campaign views are on the page, one click away.
     breakdown = page.locator("#funnel-micro_commitment details.breakdown")
-    assert breakdown.locator(".scope").count() == 4  # google_ads + its three campaigns
+    # One scope per platform running micro campaigns, then one per micro campaign.
+    micro = [c for c in lineup(PLATFORM_NAMES).campaigns if c.is_micro]
+    assert breakdown.locator(".scope").count() == len({c.platform for c in micro}) + len(micro)
     breakdown.locator("summary").click()
     assert breakdown.locator(".scope svg.funnel").first.is_visible()
