@@ -1,11 +1,16 @@
-"""Time one validation of the events suite on a 1M-row canonical frame.
+"""Time the events suite on a 1M-row canonical partition: GX on pandas frames, and both engines.
 
 Run: .venv/bin/python benchmarks/bench_quality.py [rows]
-Prints the one-off GX import + context cost separately from the steady-state validation.
+Prints the one-off GX import + context cost separately from the steady-state validation, then
+checks the same Parquet partition with each engine (`check_partition_parquet`, as the ingest
+assets do) in a fresh process each: seconds from a cold start and peak RSS (VmHWM), and the
+ratio GX / DuckDB.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,16 +82,49 @@ def main(rows: int = 1_000_000) -> None:
                 f"validate_frame, {rows:,} rows, ArrowDtype", validate_frame, "events", arrow_frame
             )
             _time(
-                f"check_partition_parquet, {rows:,} rows (read + validate)",
+                f"check_partition_parquet, {rows:,} rows (read + validate), engine gx",
                 check_partition_parquet,
                 "events",
                 [parquet],
+                "gx",
             )
+            _time(
+                f"check_partition_parquet, {rows:,} rows, engine duckdb",
+                check_partition_parquet,
+                "events",
+                [parquet],
+                "duckdb",
+            )
+            cold = {engine: _cold(engine, parquet) for engine in ("duckdb", "gx")}
+    print()
+    print(f"Fresh process per engine, {rows:,} rows (imports included)")
+    for engine, figures in cold.items():
+        print(f"  {engine:6}  {figures['seconds']:6.2f}s  peak RSS {figures['peak_mb']:,.0f} MB")
+    print(
+        f"  gx / duckdb: {cold['gx']['seconds'] / cold['duckdb']['seconds']:.1f}x the time, "
+        f"{cold['gx']['peak_mb'] / cold['duckdb']['peak_mb']:.1f}x the memory"
+    )
 
 
-def _time(label: str, fn, *args) -> None:
+def _cold(engine: str, parquet: Path) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--_engine", engine, str(parquet)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _engine_worker(engine: str, parquet: str) -> None:
     t0 = time.perf_counter()
-    outcome = fn(*args)
+    outcome = check_partition_parquet("events", [Path(parquet)], engine=engine)
+    seconds = time.perf_counter() - t0
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    assert outcome.evaluated > 0
+    print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024}))
+
+
+def _time(label: str, fn, name: str, data, engine: str | None = None) -> None:
+    t0 = time.perf_counter()
+    outcome = fn(name, data) if engine is None else fn(name, data, engine=engine)
     elapsed = time.perf_counter() - t0
     status = "ok" if outcome.success_errors else "ERRORS"
     print(f"{label}: {elapsed:.2f}s [{status}, {len(outcome.failed)} failed]")
@@ -95,4 +133,7 @@ def _time(label: str, fn, *args) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    if len(sys.argv) > 1 and sys.argv[1] == "--_engine":
+        _engine_worker(sys.argv[2], sys.argv[3])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)

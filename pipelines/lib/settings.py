@@ -32,6 +32,9 @@ ENV_ERASURE_FILE = "MICROFUNNEL_ERASURE_FILE"
 ENV_MEMORY_LIMIT = "MICROFUNNEL_MEMORY_LIMIT"
 ENV_REPORTING_CURRENCY = "MICROFUNNEL_REPORTING_CURRENCY"
 DEFAULT_REPORTING_CURRENCY = "USD"
+ENV_QUALITY_ENGINE = "MICROFUNNEL_QUALITY_ENGINE"
+# What runs the reviewed suites in expectations/: DuckDB over the Parquet files, or GX itself.
+QUALITY_ENGINES = ("duckdb", "gx")
 # Dagster's own: the instance folder (run history) the CLI and its UI record runs in.
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
@@ -73,6 +76,8 @@ class Settings:
     memory_limit: str = field(default_factory=lambda: default_memory_limit())
     # ISO 4217 code every platform's spend is converted to (README: Currencies and timezones).
     reporting_currency: str = DEFAULT_REPORTING_CURRENCY
+    # Runs the expectations/ suites on each written partition (README: Data quality).
+    quality_engine: str = QUALITY_ENGINES[0]
 
     @property
     def duckdb_memory(self) -> DuckDBMemory:
@@ -148,6 +153,7 @@ class Settings:
             ENV_ERASURE_FILE: str(self.erasure_file) if self.erasure_file else None,
             ENV_MEMORY_LIMIT: self.memory_limit,
             ENV_REPORTING_CURRENCY: self.reporting_currency,
+            ENV_QUALITY_ENGINE: self.quality_engine,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -175,6 +181,7 @@ class Settings:
             erasure_file=_optional_path(env, ENV_ERASURE_FILE),
             memory_limit=_memory_limit(env),
             reporting_currency=_currency(env),
+            quality_engine=_quality_engine(env),
         )
 
 
@@ -239,3 +246,13 @@ def _currency(env: Mapping[str, str]) -> str:
             f"{ENV_REPORTING_CURRENCY}={raw!r} is not an ISO 4217 currency code (e.g. USD, EUR)"
         )
     return raw.strip()
+
+
+def _quality_engine(env: Mapping[str, str]) -> str:
+    raw = (env.get(ENV_QUALITY_ENGINE) or QUALITY_ENGINES[0]).strip().lower()
+    if raw not in QUALITY_ENGINES:
+        raise SettingsError(
+            f"{ENV_QUALITY_ENGINE}={env.get(ENV_QUALITY_ENGINE)!r} must be one of "
+            + ", ".join(QUALITY_ENGINES)
+        )
+    return raw

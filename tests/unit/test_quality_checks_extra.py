@@ -305,7 +305,7 @@ def test_run_checks_yields_every_declared_check_and_records_each_in_history(
 ) -> None:
     # The GX suites have their own tests; a stub keeps this one fast.
     clean = SuiteOutcome("events", success_errors=True, success_warnings=True, evaluated=1)
-    monkeypatch.setattr(lake_checks, "check_partition_parquet", lambda *_: clean)
+    monkeypatch.setattr(lake_checks, "check_partition_parquet", lambda *_, **__: clean)
     lake = tmp_path / "warehouse" / "lake"
     for back in range(4, 0, -1):
         day = DAY - timedelta(days=back)

@@ -116,10 +116,18 @@ def run_checks(
     settings: Settings,
     context: dg.AssetExecutionContext | None = None,
 ) -> Iterator[dg.AssetCheckResult]:
-    """GX on each written partition (duplicates across days are dbt's to resolve), the
+    """The suite on each written partition (duplicates across days are dbt's to resolve), the
     quarantine share over the run, the computed warnings; then the history row of each."""
     context = context or _current_context()
-    outcomes = {day: check_partition_parquet(asset_key, [path]) for day, path in written.items()}
+    outcomes = {
+        day: check_partition_parquet(
+            asset_key,
+            [path],
+            engine=settings.quality_engine,
+            memory=settings.duckdb_memory,
+        )
+        for day, path in written.items()
+    }
     checked: list[tuple[dg.AssetCheckResult, CheckRecord]] = [
         _suite_result(asset_key, SUITE_ERRORS, outcomes, errors=True),
         _suite_result(asset_key, SUITE_WARNINGS, outcomes, errors=False),

@@ -38,8 +38,10 @@ def suite_names(expectations_dir: Path = EXPECTATIONS_DIR) -> list[str]:
     return sorted(path.stem for path in Path(expectations_dir).glob("*.json"))
 
 
-def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
-    """Read `<expectations_dir>/<name>.json` into a suite with every expectation intact."""
+def read_suite_configs(
+    name: str, expectations_dir: Path = EXPECTATIONS_DIR
+) -> list[dict[str, Any]]:
+    """The suite file's expectations, each checked for a severity and a reason (no GX needed)."""
     path = suite_path(name, expectations_dir)
     raw = _read_json(path)
     if raw.get("name") != name:
@@ -47,6 +49,19 @@ def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> gx.Expec
     configs = raw.get("expectations")
     if not isinstance(configs, list) or not configs:
         raise SuiteLoadError(f"{path}: 'expectations' must be a non-empty list")
+    return [_checked(path, index, config) for index, config in enumerate(configs)]
+
+
+def expectation_label(path: Path, index: int, type_: Any) -> str:
+    """How errors name one expectation: the file, its 0-based index in the list, its type."""
+    return f"{path}: expectation #{index} ({type_})"
+
+
+def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
+    """Read `<expectations_dir>/<name>.json` into a GX suite with every expectation intact."""
+    path = suite_path(name, expectations_dir)
+    configs = read_suite_configs(name, expectations_dir)
+    raw = _read_json(path)
 
     import great_expectations as gx
 
@@ -74,12 +89,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _build(path: Path, index: int, config: Any) -> Expectation:
-    where = f"{path}: expectation #{index}"  # 0-based, as in the JSON list
+def _checked(path: Path, index: int, config: Any) -> dict[str, Any]:
+    """The expectation with its native severity filled in from meta.severity."""
     if not isinstance(config, dict):
-        raise SuiteLoadError(f"{where}: must be a JSON object")
-    type_ = config.get("type")
-    where = f"{where} ({type_})"
+        raise SuiteLoadError(f"{path}: expectation #{index}: must be a JSON object")
+    where = expectation_label(path, index, config.get("type"))
     meta = config.get("meta") or {}
     severity = meta.get("severity")
     if severity not in SEVERITIES:
@@ -92,13 +106,17 @@ def _build(path: Path, index: int, config: Any) -> Expectation:
             f"{where}: severity {native!r} disagrees with meta.severity {severity!r} "
             f"(expected {NATIVE_SEVERITY[severity]!r})"
         )
+    return {**config, "severity": native}
+
+
+def _build(path: Path, index: int, config: dict[str, Any]) -> Expectation:
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     try:
-        configuration = ExpectationConfiguration(**{**config, "severity": native})
-        return configuration.to_domain_obj()
+        return ExpectationConfiguration(**config).to_domain_obj()
     # GX raises its own errors for unknown types and pydantic errors for bad kwargs.
     except Exception as exc:
+        where = expectation_label(path, index, config.get("type"))
         raise SuiteLoadError(f"{where}: {type(exc).__name__}: {exc}") from exc
