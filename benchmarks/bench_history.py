@@ -49,12 +49,13 @@ def measure(home: Path, landing: Path, history_days: int) -> dict:
     print(f"history {history_days} days: {first} .. {LAST_DAY - timedelta(days=1)} ...", flush=True)
     history = run_worker(first, LAST_DAY - timedelta(days=1))
     if not history["success"]:
-        raise SystemExit(f"history run for {history_days} days failed ({history['run_id']})")
+        failures = read_run_log(history["run_id"]).failures
+        raise SystemExit(f"history run for {history_days} days failed: {failures}")
     print(f"  history run {history['wall']:.1f}s; measured run for {LAST_DAY} ...", flush=True)
     result = run_worker(LAST_DAY, LAST_DAY)
-    if not result["success"]:
-        raise SystemExit(f"measured run after {history_days} days failed ({result['run_id']})")
     log = read_run_log(result["run_id"])
+    if not result["success"]:
+        raise SystemExit(f"measured run after {history_days} days failed: {log.failures}")
     lake_mb = sum(p.stat().st_size for p in (home / "warehouse" / "lake").rglob("*.parquet")) / 1e6
     print(f"  measured run {result['wall']:.1f}s (lake {lake_mb:,.0f} MB)", flush=True)
     return {"wall": result["wall"], "steps": log.seconds, "nodes": log.dbt_nodes}

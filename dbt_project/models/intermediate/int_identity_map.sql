@@ -4,21 +4,19 @@
 -- anonymousId, a Snowplow domain_userid), so they are keyed by source: two trackers' ids never
 -- merge by accident. People meet across trackers through their user id, which is the user_key
 -- wherever it is known (pseudonymized with one key for every source).
+-- The first user id of each day comes from int_identity_links_daily; the earliest day wins.
 with
 
-events as (
-    select * from {{ ref('stg_lake__events') }}
+daily_links as (
+    select * from {{ ref('int_identity_links_daily') }}
 ),
 
 identified as (
     select
         source,
         anonymous_id,
-        {{ value_at_min('user_id', 'event_at') }} as user_id
-    from events
-    where
-        user_id is not null
-        and anonymous_id is not null
+        {{ value_at_min('user_id', 'first_seen_at') }} as user_id
+    from daily_links
     group by source, anonymous_id
 )
 
