@@ -36,6 +36,25 @@
 {%- endmacro %}
 
 
+{#
+  Partition pruning: the lake folders (export days) that can hold events of the rebuilt range.
+  Ingestion refuses an event more than one day after its export day in UTC, so in any reporting
+  timezone its event_date is at most microfunnel__max_event_days_after_export days later: older
+  folders are never opened. A filter on event_date still decides which rows count.
+#}
+{% macro in_lake_window(partition_column) -%}
+    {%- set start = reprocess_from() -%}
+    {%- if start is none -%}
+        true
+    {%- else -%}
+        {%- set lead = var('microfunnel__max_event_days_after_export') | int -%}
+        {%- set first = modules.datetime.date.fromisoformat(start)
+            - modules.datetime.timedelta(days=lead) -%}
+        {{ partition_column }} >= cast('{{ first.isoformat() }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {# Pre-hook for incremental marts: drop the rows that this run rebuilds. #}
 {% macro delete_reprocessed_rows(date_column) -%}
     {%- if is_incremental() -%}

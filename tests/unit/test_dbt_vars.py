@@ -61,3 +61,16 @@ def test_dbt_build_args_do_not_depend_on_the_order_of_the_vars() -> None:
     forward = {"a": 1, "b": "2024-01-01"}
     backward = {"b": "2024-01-01", "a": 1}
     assert dbt_build_args(forward) == dbt_build_args(backward)
+
+
+def test_the_lake_window_var_covers_every_event_ingestion_accepts() -> None:
+    """int_events_enriched skips lake folders more than this many days before the window: an
+    export day's events reach at most one UTC day later, plus one day of reporting timezone."""
+    import yaml
+
+    from pipelines.lib.ingest.ga4_parse import LATEST_DAYS_AFTER_EXPORT
+    from pipelines.lib.settings import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    lead = project["vars"]["microfunnel__max_event_days_after_export"]
+    assert lead == LATEST_DAYS_AFTER_EXPORT + 1

@@ -22,7 +22,7 @@ from pipelines.lib.quality.checks import check_partition_parquet
 from pipelines.lib.quality.sql_suite import RULES, load_rules, validate_relation
 from pipelines.lib.quality.suites import read_suite_configs, suite_names
 from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, EVENTS_COLUMNS
-from tests.unit.test_quality_suites import ad_rows, canonical_frame, canonical_relation, event_rows
+from tests.quality_fixtures import ad_rows, canonical_frame, canonical_relation, event_rows
 
 Row = dict[str, Any]
 Mutation = Callable[[list[Row]], list[Row]]

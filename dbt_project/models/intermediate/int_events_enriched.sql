@@ -6,7 +6,9 @@ with
 
 events as (
     select * from {{ ref('stg_lake__events') }}
-    where {{ in_reprocess_range('event_date') }}
+    where
+        {{ in_reprocess_range('event_date') }}
+        and {{ in_lake_window('lake_date') }}
 ),
 
 identity_map as (
@@ -14,7 +16,7 @@ identity_map as (
 ),
 
 deduplicated as (
-    select *
+    select * exclude (lake_date)
     from events
     qualify row_number() over (
         partition by event_id

@@ -15,7 +15,9 @@ with
 
 events as (
     select * from {{ ref('stg_lake__events') }}
-    where {{ in_reprocess_range('event_date') }}
+    where
+        {{ in_reprocess_range('event_date') }}
+        and {{ in_lake_window('lake_date') }}
 ),
 
 identified as (

@@ -32,7 +32,8 @@ renamed as (
         cast(export_date as date) as export_date,
         cast(source_file as varchar) as source_file,
         cast(source_line as bigint) as source_line,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as timestamp) as loaded_at,
+        "date" as lake_date
     from source
 )
 
