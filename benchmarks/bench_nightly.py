@@ -1,6 +1,7 @@
 """Nightly job throughput: events/second end to end and per step, for one daily partition.
 
 Run: .venv/bin/python benchmarks/bench_nightly.py [--events-per-day N] [--days D] [--keep DIR]
+     [--history-events-per-day N] [--memory-limit SIZE] [--trackers T]
 
 Generates D + 1 days of sample exports (N site events per day, GA4 by default; ad reports of all
 five platforms, one account in EUR with its exchange rates; --trackers splits visitors across
@@ -265,6 +266,12 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", help="MICROFUNNEL_MEMORY_LIMIT for the runs (e.g. 1GB; default: unset)"
     )
+    parser.add_argument(
+        "--history-events-per-day",
+        type=int,
+        help="events of the history day (default: --events-per-day); a small history day "
+        "makes a 10M-event measured day affordable",
+    )
     args = parser.parse_args()
     if args.days < 1:
         parser.error("--days must be at least 1")
@@ -288,7 +295,16 @@ def main() -> None:
         print(f"MICROFUNNEL_MEMORY_LIMIT {os.environ.get('MICROFUNNEL_MEMORY_LIMIT', 'default')}")
         from pipelines.cli.parser import _trackers
 
-        bench(args.events_per_day, first, measured_start, last, home, _trackers(args.trackers))
+        history_events = args.history_events_per_day or args.events_per_day
+        bench(
+            args.events_per_day,
+            first,
+            measured_start,
+            last,
+            home,
+            _trackers(args.trackers),
+            history_events,
+        )
     finally:
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
@@ -301,15 +317,24 @@ def bench(
     last: date,
     home: Path,
     trackers: dict[str, float | None],
+    history_events: int,
 ) -> None:
     from pipelines.lib.generator import ga4_path, generate_exports
 
     landing = home / "landing"
     print(f"MICROFUNNEL_HOME {home}")
-    print(f"generating {events_per_day:,} events/day for {first} .. {last} ...", flush=True)
     started = time.perf_counter()
+    if history_events != events_per_day:
+        print(f"generating {history_events:,} events for the history day {first} ...", flush=True)
+        generate_exports(landing, first, first, events_per_day=history_events, trackers=trackers)
+        first_measured = measured_start
+    else:
+        first_measured = first
+    print(
+        f"generating {events_per_day:,} events/day for {first_measured} .. {last} ...", flush=True
+    )
     summary = generate_exports(
-        landing, first, last, events_per_day=events_per_day, trackers=trackers
+        landing, first_measured, last, events_per_day=events_per_day, trackers=trackers
     )
     gen_seconds = time.perf_counter() - started
     print(f"  landing zone files per source: {summary.files_per_source}")
