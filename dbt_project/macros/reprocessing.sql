@@ -61,3 +61,34 @@
         delete from {{ this }} where {{ in_reprocess_range(date_column) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+  Marts with ISO-week rows rebuild whole weeks: from the Monday on or before
+  `microfunnel__reprocess_from`, so a week that has one reprocessed day is recounted in full.
+#}
+{% macro reprocess_from_week_start() -%}
+    {%- set start = reprocess_from() -%}
+    {%- if start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set day = modules.datetime.date.fromisoformat(start) -%}
+    {{ return((day - modules.datetime.timedelta(days=day.weekday())).isoformat()) }}
+{%- endmacro %}
+
+
+{% macro in_reprocess_weeks(date_column) -%}
+    {%- set start = reprocess_from_week_start() -%}
+    {%- if start is none -%}
+        true
+    {%- else -%}
+        {{ date_column }} >= cast('{{ start }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro delete_reprocessed_weeks(date_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_reprocess_weeks(date_column) }}
+    {%- endif -%}
+{%- endmacro %}

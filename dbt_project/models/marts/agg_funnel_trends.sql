@@ -1,10 +1,18 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_reprocessed_weeks('cohort_start') }}",
+    )
+}}
 
 -- Conversion trend per cohort day and ISO week, per campaign, per platform and over every
 -- campaign (docs/funnels.md section 6). Excluded journeys are only counted in journeys_excluded.
+-- Incremental by whole weeks: rows from the Monday before the rebuilt range are recounted.
 with
 
-journeys as (
+all_journeys as (
     select
         funnel_id,
         funnel_version,
@@ -18,6 +26,11 @@ journeys as (
     from {{ ref('fct_funnel_journeys_counted') }}
 ),
 
+journeys as (
+    select * from all_journeys
+    where {{ in_reprocess_weeks('cohort_date') }}
+),
+
 -- is_final only moves forward in time, so the newest final cohort day of a funnel version
 -- tells whether a week's last day is final even when that day has no journey.
 final_through as (
@@ -25,7 +38,7 @@ final_through as (
         funnel_id,
         funnel_version,
         max(cohort_date) as final_through_date
-    from journeys
+    from all_journeys
     where is_final
     group by funnel_id, funnel_version
 ),

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_reprocessed_rows('cohort_date') }}",
+    )
+}}
 
 -- Stage reach and conversion per cohort day, platform, campaign and intent segment
 -- (docs/funnels.md sections 3, 4 and 6): do returning, warmer users move faster?
@@ -6,6 +13,7 @@ with
 
 journey_stages as (
     select * from {{ ref('fct_funnel_journey_stages_counted') }}
+    where {{ in_reprocess_range('cohort_date') }}
 ),
 
 stage_stats as (

@@ -56,7 +56,7 @@ def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
         # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
         # names this log when a run fails. Older run folders are pruned.
         prune_run_folders(settings.runs_dir, keep=KEPT_RUNS - 1)
-        target = settings.run_dir(context.run_id)
+        target = settings.run_dir(context.run.run_id)
         yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return microfunnel_dbt_models
