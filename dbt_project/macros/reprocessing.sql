@@ -16,8 +16,24 @@
 {%- endmacro %}
 
 
-{% macro in_reprocess_range(date_column) -%}
+{#
+  The first day a run rebuilds, or none for a full build. Marts with ISO-week rows rebuild
+  whole weeks (whole_weeks=true): from the Monday on or before `microfunnel__reprocess_from`,
+  so a week with one reprocessed day is recounted in full. lead_days moves the day earlier.
+#}
+{% macro reprocess_start(whole_weeks=false, lead_days=0) -%}
     {%- set start = reprocess_from() -%}
+    {%- if start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set day = modules.datetime.date.fromisoformat(start) -%}
+    {%- set back = (day.weekday() if whole_weeks else 0) + lead_days -%}
+    {{ return((day - modules.datetime.timedelta(days=back)).isoformat()) }}
+{%- endmacro %}
+
+
+{% macro in_reprocess_range(date_column, whole_weeks=false) -%}
+    {%- set start = reprocess_start(whole_weeks) -%}
     {%- if start is none -%}
         true
     {%- else -%}
@@ -43,52 +59,28 @@
   folders are never opened. A filter on event_date still decides which rows count.
 #}
 {% macro in_lake_window(partition_column) -%}
-    {%- set start = reprocess_from() -%}
-    {%- if start is none -%}
+    {%- set lead = var('microfunnel__max_event_days_after_export') | int -%}
+    {%- set first = reprocess_start(lead_days=lead) -%}
+    {%- if first is none -%}
         true
     {%- else -%}
-        {%- set lead = var('microfunnel__max_event_days_after_export') | int -%}
-        {%- set first = modules.datetime.date.fromisoformat(start)
-            - modules.datetime.timedelta(days=lead) -%}
-        {{ partition_column }} >= cast('{{ first.isoformat() }}' as date)
+        {{ partition_column }} >= cast('{{ first }}' as date)
     {%- endif -%}
+{%- endmacro %}
+
+
+{# The lake's events of the rebuilt range, read from the folders that can hold them. #}
+{% macro rebuild_window_events() -%}
+    select * from {{ ref('stg_lake__events') }}
+    where
+        {{ in_reprocess_range('event_date') }}
+        and {{ in_lake_window('lake_date') }}
 {%- endmacro %}
 
 
 {# Pre-hook for incremental marts: drop the rows that this run rebuilds. #}
-{% macro delete_reprocessed_rows(date_column) -%}
+{% macro delete_reprocessed_rows(date_column, whole_weeks=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ in_reprocess_range(date_column) }}
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#
-  Marts with ISO-week rows rebuild whole weeks: from the Monday on or before
-  `microfunnel__reprocess_from`, so a week that has one reprocessed day is recounted in full.
-#}
-{% macro reprocess_from_week_start() -%}
-    {%- set start = reprocess_from() -%}
-    {%- if start is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set day = modules.datetime.date.fromisoformat(start) -%}
-    {{ return((day - modules.datetime.timedelta(days=day.weekday())).isoformat()) }}
-{%- endmacro %}
-
-
-{% macro in_reprocess_weeks(date_column) -%}
-    {%- set start = reprocess_from_week_start() -%}
-    {%- if start is none -%}
-        true
-    {%- else -%}
-        {{ date_column }} >= cast('{{ start }}' as date)
-    {%- endif -%}
-{%- endmacro %}
-
-
-{% macro delete_reprocessed_weeks(date_column) -%}
-    {%- if is_incremental() -%}
-        delete from {{ this }} where {{ in_reprocess_weeks(date_column) }}
+        delete from {{ this }} where {{ in_reprocess_range(date_column, whole_weeks) }}
     {%- endif -%}
 {%- endmacro %}

@@ -14,10 +14,7 @@
 with
 
 events as (
-    select * from {{ ref('stg_lake__events') }}
-    where
-        {{ in_reprocess_range('event_date') }}
-        and {{ in_lake_window('lake_date') }}
+    {{ rebuild_window_events() }}
 ),
 
 identified as (

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_weeks('cohort_start') }}",
+        pre_hook="{{ delete_reprocessed_rows('cohort_start', whole_weeks=true) }}",
     )
 }}
 
@@ -28,7 +28,7 @@ all_journeys as (
 
 journeys as (
     select * from all_journeys
-    where {{ in_reprocess_weeks('cohort_date') }}
+    where {{ in_reprocess_range('cohort_date', whole_weeks=true) }}
 ),
 
 -- is_final only moves forward in time, so the newest final cohort day of a funnel version
