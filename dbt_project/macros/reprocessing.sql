@@ -32,8 +32,8 @@
 {%- endmacro %}
 
 
-{% macro in_reprocess_range(date_column, whole_weeks=false) -%}
-    {%- set start = reprocess_start(whole_weeks) -%}
+{% macro in_reprocess_range(date_column, whole_weeks=false, lead_days=0) -%}
+    {%- set start = reprocess_start(whole_weeks, lead_days) -%}
     {%- if start is none -%}
         true
     {%- else -%}
@@ -59,13 +59,9 @@
   folders are never opened. A filter on event_date still decides which rows count.
 #}
 {% macro in_lake_window(partition_column) -%}
-    {%- set lead = var('microfunnel__max_event_days_after_export') | int -%}
-    {%- set first = reprocess_start(lead_days=lead) -%}
-    {%- if first is none -%}
-        true
-    {%- else -%}
-        {{ partition_column }} >= cast('{{ first }}' as date)
-    {%- endif -%}
+    {{ in_reprocess_range(
+        partition_column, lead_days=var('microfunnel__max_event_days_after_export') | int
+    ) }}
 {%- endmacro %}
 
 

@@ -13,17 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import dagster as dg
 import duckdb
 import pytest
 
 from pipelines.lib.dbt_project import dbt_project
-from pipelines.lib.generator import generate_exports
 from pipelines.lib.publish.marts import published_marts
 from pipelines.lib.rebuild_window import rebuild_start
 from pipelines.lib.settings import Settings
 from pipelines.runner import run_nightly_job
-from tests.journey_fixtures import PipelineEnvironment, run_failures
+from tests.journey_fixtures import PipelineEnvironment, generated_exports, run_failures
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +52,10 @@ def builds(
     tmp_path_factory: pytest.TempPathFactory, pipeline_environment: PipelineEnvironment
 ) -> Iterator[Builds]:
     root = tmp_path_factory.mktemp("windowed")
-    (root / "dagster").mkdir()
-    with (
-        pipeline_environment(root / "home", START) as settings,
-        dg.instance_for_test(temp_dir=str(root / "dagster")) as instance,
+    with generated_exports(root, pipeline_environment, START, END, events_per_day=1500, seed=5) as (
+        settings,
+        instance,
     ):
-        generate_exports(settings.landing_dir, START, END, events_per_day=1500, seed=5)
         assert run_nightly_job(settings, START, END, instance=instance), run_failures(instance)
         full = _tables(settings)
         assert run_nightly_job(settings, END, END, instance=instance), run_failures(instance)

@@ -24,36 +24,20 @@ from pipelines.lib.quality.computed import (
     volume_anomaly,
 )
 from pipelines.lib.quality.history import CheckRecord, append_history, history_sql
-from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, EVENTS_COLUMNS, select_list
+from pipelines.lib.schemas import AD_PERFORMANCE_COLUMNS, EVENTS_COLUMNS
 from pipelines.lib.settings import DBT_PROJECT_DIR, Settings
+from tests.quality_fixtures import canonical_relation
 
 DAY = date(2024, 3, 5)
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool | int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return f"'{value.isoformat(sep=' ')}'"
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def write_table(
     lake: Path, table: str, columns: dict[str, str], day: date, rows: list[dict]
 ) -> Path:
     """Rows cast to the canonical types, written as the lake partition of `day`."""
-    names = list(columns)
-    if rows:
-        values = ", ".join(
-            "(" + ", ".join(_literal(row.get(n)) for n in names) + ")" for row in rows
-        )
-        source = f"(values {values}) as t({', '.join(names)})"
-    else:
-        source = f"(select {', '.join(f'null as {n}' for n in names)} where false)"
     with duckdb.connect() as con:
-        write_partition(con, f"select {select_list(columns)} from {source}", lake / table, day)
+        canonical_relation(con, columns, rows).create("canonical_rows")
+        write_partition(con, "canonical_rows", lake / table, day)
     return partition_dir(lake / table, day) / PART_FILE
 
 

@@ -94,13 +94,13 @@ def observed_from_result(result: dict[str, Any], exception: dict[str, Any] | Non
     observed: dict[str, Any] = {}
     for key in _OBSERVED_KEYS:
         if result.get(key) is not None:
-            observed[key] = _plain(result[key])
+            observed[key] = plain_value(result[key])
     if "partial_unexpected_list" in observed:
         observed["partial_unexpected_list"] = observed["partial_unexpected_list"][
             :PARTIAL_LIST_LIMIT
         ]
     if "observed_value" in result:
-        observed["observed_value"] = _plain(result["observed_value"])
+        observed["observed_value"] = plain_value(result["observed_value"])
     return observed
 
 
@@ -124,12 +124,12 @@ def column_of(kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """numpy / pandas scalars and NaN become plain Python, so metadata serializes."""
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_value(v) for k, v in value.items()}
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         with contextlib.suppress(ValueError, TypeError):
             value = value.item()

@@ -19,7 +19,6 @@ SuiteLoadError naming the file and index, never a rule that is quietly skipped.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,14 @@ from typing import Any
 
 import duckdb
 
+from pipelines.lib.ingest.sql import literal
 from pipelines.lib.publish.spec import quote_ident
 from pipelines.lib.quality.outcome import (
     PARTIAL_LIST_LIMIT,
     FailedExpectation,
     SuiteOutcome,
     column_of,
+    plain_value,
 )
 from pipelines.lib.quality.suites import (
     Severity,
@@ -168,14 +169,13 @@ def validate_relation(
 
 
 class _Run:
-    """One relation being checked; the counts of every column rule come from one scan."""
+    """One relation being checked, with its column names (a rule on a missing one fails)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: str) -> None:
         self.con = con
         self.relation = relation
         described = con.execute(f"describe select * from {relation}").fetchall()
         self.column_names = [row[0] for row in described]
-        self._counts: dict[str, int] = {}
 
     # --- per rule ------------------------------------------------------------------------
 
@@ -199,15 +199,6 @@ class _Run:
             why=rule.why,
             observed=observed,
         )
-
-    def row_count(self) -> int:
-        if "rows" not in self._counts:
-            self._counts["rows"] = self._scalar(f"select count(*) from {self.relation}")
-        return self._counts["rows"]
-
-    def _scalar(self, sql: str) -> int:
-        row = self.con.execute(sql).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     def map_rule(self, rule: Rule, spec: _Map) -> dict[str, Any] | None:
         relation = spec.relation or self.relation
@@ -235,7 +226,7 @@ class _Run:
         observed: dict[str, Any] = {"unexpected_count": bad}
         if counted:
             observed["unexpected_percent"] = bad / counted * 100
-        observed["partial_unexpected_list"] = [_plain(v) for v in sample]
+        observed["partial_unexpected_list"] = [plain_value(v) for v in sample]
         return observed
 
 
@@ -245,35 +236,15 @@ def _sample_row(rule: Rule, row: tuple[Any, ...]) -> Any:
     return list(row)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _bounds(expr: str, kwargs: dict[str, Any]) -> str:
     """`expr` within min_value / max_value (strict_* exclude the bound), as GX compares."""
     parts = []
     if kwargs.get("min_value") is not None:
         op = ">" if kwargs.get("strict_min") else ">="
-        parts.append(f"{expr} {op} {_literal(kwargs['min_value'])}")
+        parts.append(f"{expr} {op} {literal(kwargs['min_value'])}")
     if kwargs.get("max_value") is not None:
         op = "<" if kwargs.get("strict_max") else "<="
-        parts.append(f"{expr} {op} {_literal(kwargs['max_value'])}")
+        parts.append(f"{expr} {op} {literal(kwargs['max_value'])}")
     return " and ".join(parts) or "true"
 
 
@@ -305,7 +276,8 @@ def _column_count(run: _Run, rule: Rule) -> dict[str, Any] | None:
 
 
 def _row_count(run: _Run, rule: Rule) -> dict[str, Any] | None:
-    count = run.row_count()
+    row = run.con.execute(f"select count(*) from {run.relation}").fetchone()
+    count = int(row[0]) if row else 0
     return None if _in_bounds(count, rule.kwargs) else {"observed_value": count}
 
 
@@ -316,14 +288,14 @@ def _not_null(run: _Run, rule: Rule) -> dict[str, Any] | None:
 
 def _in_set(run: _Run, rule: Rule) -> dict[str, Any] | None:
     col = quote_ident(rule.kwargs["column"])
-    values = ", ".join(_literal(v) for v in rule.kwargs["value_set"]) or "null"
+    values = ", ".join(literal(v) for v in rule.kwargs["value_set"]) or "null"
     return run.map_rule(rule, _Map(f"{col} is not null", f"{col} not in ({values})", col))
 
 
 def _match_regex(run: _Run, rule: Rule) -> dict[str, Any] | None:
     # GX's pandas rule is `astype(str).str.contains(regex)`: a search, not a full match.
     col = quote_ident(rule.kwargs["column"])
-    regex = _literal(rule.kwargs["regex"])
+    regex = literal(rule.kwargs["regex"])
     bad = f"not regexp_matches(cast({col} as varchar), {regex})"
     return run.map_rule(rule, _Map(f"{col} is not null", bad, col))
 

@@ -42,6 +42,11 @@ def read_suite_configs(
     name: str, expectations_dir: Path = EXPECTATIONS_DIR
 ) -> list[dict[str, Any]]:
     """The suite file's expectations, each checked for a severity and a reason (no GX needed)."""
+    return _read_suite(name, expectations_dir)[1]
+
+
+def _read_suite(name: str, expectations_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The suite file's top level and its checked expectations."""
     path = suite_path(name, expectations_dir)
     raw = _read_json(path)
     if raw.get("name") != name:
@@ -49,7 +54,7 @@ def read_suite_configs(
     configs = raw.get("expectations")
     if not isinstance(configs, list) or not configs:
         raise SuiteLoadError(f"{path}: 'expectations' must be a non-empty list")
-    return [_checked(path, index, config) for index, config in enumerate(configs)]
+    return raw, [_checked(path, index, config) for index, config in enumerate(configs)]
 
 
 def expectation_label(path: Path, index: int, type_: Any) -> str:
@@ -60,8 +65,7 @@ def expectation_label(path: Path, index: int, type_: Any) -> str:
 def load_suite(name: str, expectations_dir: Path = EXPECTATIONS_DIR) -> gx.ExpectationSuite:
     """Read `<expectations_dir>/<name>.json` into a GX suite with every expectation intact."""
     path = suite_path(name, expectations_dir)
-    configs = read_suite_configs(name, expectations_dir)
-    raw = _read_json(path)
+    raw, configs = _read_suite(name, expectations_dir)
 
     import great_expectations as gx
 
