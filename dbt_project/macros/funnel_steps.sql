@@ -54,7 +54,7 @@
             when walk_max_gaps_us is null then -1
             else {{ list_bit_or(list_transform('walk_max_gaps_us', 'gap_us, k',
                 'case when gap_us is null or ' ~ x ~ '.t - ' ~ acc ~ '.aat <= gap_us'
-                ~ ' then 1 << (k - 1) else 0 end'
+                ~ ' then ' ~ shift_left('1', 'k - 1') ~ ' else 0 end'
             )) }}
         end
     )
@@ -121,7 +121,7 @@
                 mm=matched,
                 b=acc ~ '.b',
                 r=list_transform(acc ~ '.r', 'v, k',
-                    'case when v = 0 and k > 1 and ((' ~ x ~ '.m >> (k - 1)) & 1) = 1 then '
+                    'case when v = 0 and k > 1 and (' ~ shift_right(x ~ '.m', 'k - 1') ~ ' & 1) = 1 then '
                     ~ position ~ ' else v end'
                 ),
                 js=acc ~ '.js',
@@ -155,39 +155,39 @@
         when {{ f }}.field_name = 'platform' then platform
         when {{ f }}.field_name = 'campaign_id' then campaign_id
         when {{ f }}.field_name = 'engagement_time_ms'
-            then cast(engagement_time_ms as varchar)
-        when {{ f }}.field_name = 'value' then cast(value as varchar)
+            then cast(engagement_time_ms as string)
+        when {{ f }}.field_name = 'value' then cast(value as string)
         when {{ f }}.field_name = 'is_paid_touch'
             then case when is_paid_touch then 'true' else 'false' end
     end
 {%- endmacro %}
 
 
-{# Whether filter struct f (with its field_value) passes; null when the value is null. #}
-{% macro funnel_filter_result(f) -%}
+{# Whether filter struct f passes for the event's value of its field; null when the value is null. #}
+{% macro funnel_filter_result(f, value) -%}
     case {{ f }}.operator
         when 'eq'
             then
                 case
                     when {{ f }}.value_number is not null
-                        then try_cast({{ f }}.field_value as double) = {{ f }}.value_number
-                    else {{ f }}.field_value = {{ f }}.value_text
+                        then try_cast({{ value }} as double) = {{ f }}.value_number
+                    else {{ value }} = {{ f }}.value_text
                 end
         when 'ne'
             then
                 case
                     when {{ f }}.value_number is not null
-                        then try_cast({{ f }}.field_value as double) != {{ f }}.value_number
-                    else {{ f }}.field_value != {{ f }}.value_text
+                        then try_cast({{ value }} as double) != {{ f }}.value_number
+                    else {{ value }} != {{ f }}.value_text
                 end
-        when 'in' then {{ list_contains(f ~ '.value_list', f ~ '.field_value') }}
-        when 'not_in' then not {{ list_contains(f ~ '.value_list', f ~ '.field_value') }}
-        when 'gt' then try_cast({{ f }}.field_value as double) > {{ f }}.value_number
-        when 'gte' then try_cast({{ f }}.field_value as double) >= {{ f }}.value_number
-        when 'lt' then try_cast({{ f }}.field_value as double) < {{ f }}.value_number
-        when 'lte' then try_cast({{ f }}.field_value as double) <= {{ f }}.value_number
-        when 'contains' then {{ text_contains(f ~ '.field_value', f ~ '.value_text') }}
-        when 'is_null' then {{ f }}.field_value is null
-        when 'not_null' then {{ f }}.field_value is not null
+        when 'in' then {{ list_contains(f ~ '.value_list', value) }}
+        when 'not_in' then not {{ list_contains(f ~ '.value_list', value) }}
+        when 'gt' then try_cast({{ value }} as double) > {{ f }}.value_number
+        when 'gte' then try_cast({{ value }} as double) >= {{ f }}.value_number
+        when 'lt' then try_cast({{ value }} as double) < {{ f }}.value_number
+        when 'lte' then try_cast({{ value }} as double) <= {{ f }}.value_number
+        when 'contains' then {{ text_contains(value, f ~ '.value_text') }}
+        when 'is_null' then {{ value }} is null
+        when 'not_null' then {{ value }} is not null
     end
 {%- endmacro %}

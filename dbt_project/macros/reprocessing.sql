@@ -74,7 +74,43 @@
 {%- endmacro %}
 
 
-{# Pre-hook for incremental marts: drop the rows that this run rebuilds. #}
+{#
+  The config of a model incremental by a date column: each run replaces the rows from the
+  rebuilt range's start on (whole ISO weeks with whole_weeks=true) and keeps the older ones.
+  Use as {{ config(**incremental_by_date('cohort_date')) }}.
+#}
+{% macro incremental_by_date(date_column, whole_weeks=false) -%}
+    {{ return(adapter.dispatch('incremental_by_date', 'microfunnel')(date_column, whole_weeks)) }}
+{%- endmacro %}
+
+{#- DuckDB: a pre-hook deletes the range, the new rows are appended. #}
+{% macro default__incremental_by_date(date_column, whole_weeks) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'append_new_columns',
+        'pre_hook': "{{ delete_reprocessed_rows('" ~ date_column ~ "', whole_weeks=" ~ whole_weeks ~ ") }}",
+    }) }}
+{%- endmacro %}
+
+{#-
+  Spark cannot delete from Parquet tables: the table is partitioned by the date and each run
+  overwrites the partitions it writes (dynamic partition overwrite, set in the profile). A
+  rebuilt day that now has no row at all keeps its old rows: after a purge or a changed funnel
+  definition, run with --full-refresh.
+#}
+{% macro spark__incremental_by_date(date_column, whole_weeks) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'file_format': 'parquet',
+        'partition_by': [date_column],
+        'on_schema_change': 'append_new_columns',
+    }) }}
+{%- endmacro %}
+
+
+{# Pre-hook of incremental models on DuckDB: drop the rows that this run rebuilds. #}
 {% macro delete_reprocessed_rows(date_column, whole_weeks=false) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ in_reprocess_range(date_column, whole_weeks) }}

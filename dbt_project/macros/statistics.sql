@@ -62,10 +62,10 @@
     {%- set z = z if z is not none else z_95() -%}
     case
         when {{ trials }} > 0 then greatest(0.0,
-            ({{ successes }} * 1.0 / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
+            (cast({{ successes }} as double) / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
             / (1.0 + {{ z }} * {{ z }} / {{ trials }})
             - {{ z }} / (1.0 + {{ z }} * {{ z }} / {{ trials }}) * sqrt(
-                ({{ successes }} * 1.0 / {{ trials }}) * (1.0 - {{ successes }} * 1.0 / {{ trials }})
+                (cast({{ successes }} as double) / {{ trials }}) * (1.0 - cast({{ successes }} as double) / {{ trials }})
                 / {{ trials }}
                 + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
             ))
@@ -76,10 +76,10 @@
     {%- set z = z if z is not none else z_95() -%}
     case
         when {{ trials }} > 0 then least(1.0,
-            ({{ successes }} * 1.0 / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
+            (cast({{ successes }} as double) / {{ trials }} + {{ z }} * {{ z }} / (2.0 * {{ trials }}))
             / (1.0 + {{ z }} * {{ z }} / {{ trials }})
             + {{ z }} / (1.0 + {{ z }} * {{ z }} / {{ trials }}) * sqrt(
-                ({{ successes }} * 1.0 / {{ trials }}) * (1.0 - {{ successes }} * 1.0 / {{ trials }})
+                (cast({{ successes }} as double) / {{ trials }}) * (1.0 - cast({{ successes }} as double) / {{ trials }})
                 / {{ trials }}
                 + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
             ))
@@ -97,9 +97,9 @@
         when
             {{ n1 }} > 0 and {{ n2 }} > 0
             and ({{ x1 }} + {{ x2 }}) > 0 and ({{ x1 }} + {{ x2 }}) < ({{ n1 }} + {{ n2 }})
-            then ({{ x1 }} * 1.0 / {{ n1 }} - {{ x2 }} * 1.0 / {{ n2 }}) / sqrt(
-                (({{ x1 }} + {{ x2 }}) * 1.0 / ({{ n1 }} + {{ n2 }}))
-                * (1.0 - ({{ x1 }} + {{ x2 }}) * 1.0 / ({{ n1 }} + {{ n2 }}))
+            then (cast({{ x1 }} as double) / {{ n1 }} - cast({{ x2 }} as double) / {{ n2 }}) / sqrt(
+                (cast(({{ x1 }} + {{ x2 }}) as double) / ({{ n1 }} + {{ n2 }}))
+                * (1.0 - cast(({{ x1 }} + {{ x2 }}) as double) / ({{ n1 }} + {{ n2 }}))
                 * (1.0 / {{ n1 }} + 1.0 / {{ n2 }})
             )
     end
@@ -115,6 +115,14 @@
 
 {# A count with thousands separators: 4120 -> '4,120'. #}
 {% macro count_text(n) -%}
+    {{ return(adapter.dispatch('count_text', 'microfunnel')(n)) }}
+{%- endmacro %}
+
+{% macro default__count_text(n) -%}
+    format_number(cast({{ n }} as bigint), 0)
+{%- endmacro %}
+
+{% macro duckdb__count_text(n) -%}
     format('{:,}', cast({{ n }} as bigint))
 {%- endmacro %}
 

@@ -7,6 +7,11 @@
     ({{ dbt.datediff(start_at, end_at, 'millisecond') }} / 1000.0)
 {%- endmacro %}
 
+{#- Spark: a bigint divided by a decimal literal would be a decimal. #}
+{% macro spark__seconds_between(start_at, end_at) -%}
+    (cast({{ epoch_microseconds(end_at) }} - {{ epoch_microseconds(start_at) }} as double) / 1000000)
+{%- endmacro %}
+
 {% macro duckdb__seconds_between(start_at, end_at) -%}
     (({{ epoch_microseconds(end_at) }} - {{ epoch_microseconds(start_at) }}) / 1000000.0)
 {%- endmacro %}
@@ -33,6 +38,10 @@
 
 {% macro default__json_text(json_column, key_column) -%}
     json_extract_string({{ json_column }}, '$."' || {{ key_column }} || '"')
+{%- endmacro %}
+
+{% macro spark__json_text(json_column, key_column) -%}
+    get_json_object({{ json_column }}, concat('$[\'', {{ key_column }}, '\']'))
 {%- endmacro %}
 
 {% macro postgres__json_text(json_column, key_column) -%}

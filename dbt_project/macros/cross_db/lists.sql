@@ -1,13 +1,33 @@
 {#
   List (array) functions and lambdas. DuckDB implements them natively (duckdb__); default__ is
-  the Spark SQL / ANSI higher-order-function form, a starting point for another engine. Lambda
-  bodies come from a call block, so long bodies read as SQL:
+  the Spark SQL form (higher-order functions). Lambda bodies come from a call block, so long
+  bodies read as SQL:
 
       {% call list_transform('filter_list', 'f') %} f.value {% endcall %}
 
-  Lists and lambda indexes count from 1, as in DuckDB: an engine counting from 0 (Spark's
-  transform index) needs its own implementation where a lambda reads the index.
+  Lists and lambda indexes count from 1, as in DuckDB. Spark's own lambda index counts from 0
+  and its aggregate() has none, so there a lambda that reads the index walks the list zipped
+  with its 1-based positions (one_based_positions), and zip_with binds the two names.
 #}
+
+{# The lambda's parameter names, e.g. 'acc, x, i' -> ['acc', 'x', 'i']. #}
+{% macro lambda_params(params) -%}
+    {{ return(params.split(',') | map('trim') | list) }}
+{%- endmacro %}
+
+
+{# Spark writes one lambda parameter bare (x -> ...), several in parentheses. #}
+{% macro lambda_head(params) -%}
+    {%- set names = lambda_params(params) -%}
+    {{ names[0] if names | length == 1 else '(' ~ names | join(', ') ~ ')' }}
+{%- endmacro %}
+
+
+{# 1, 2, ..., len(list). #}
+{% macro one_based_positions(list) -%}
+    {{ integer_range('1', 'size(' ~ list ~ ') + 1') }}
+{%- endmacro %}
+
 
 {% macro list_transform(list, params, body=none) -%}
     {%- set body = caller() if body is none else body %}
@@ -15,7 +35,11 @@
 {%- endmacro %}
 
 {% macro default__list_transform(list, params, body) -%}
-    transform({{ list }}, ({{ params }}) -> {{ body }})
+    {%- if lambda_params(params) | length == 2 -%}
+        zip_with({{ list }}, {{ one_based_positions(list) }}, ({{ params }}) -> {{ body }})
+    {%- else -%}
+        transform({{ list }}, {{ lambda_head(params) }} -> {{ body }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__list_transform(list, params, body) -%}
@@ -29,7 +53,20 @@
 {%- endmacro %}
 
 {% macro default__list_filter(list, params, body) -%}
-    filter({{ list }}, ({{ params }}) -> {{ body }})
+    {%- set names = lambda_params(params) -%}
+    {%- if names | length == 2 -%}
+        transform(
+            filter(
+                zip_with({{ list }}, {{ one_based_positions(list) }}, ({{ params }}) -> named_struct(
+                    'element', {{ names[0] }}, 'keep', {{ body }}
+                )),
+                kept -> kept.keep
+            ),
+            kept -> kept.element
+        )
+    {%- else -%}
+        filter({{ list }}, {{ lambda_head(params) }} -> {{ body }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__list_filter(list, params, body) -%}
@@ -43,11 +80,20 @@
     {{ return(adapter.dispatch('list_reduce', 'microfunnel')(list, params, initial, body)) }}
 {%- endmacro %}
 
+{#- With an index, each step binds the element and its position with a one-element zip_with. #}
 {% macro default__list_reduce(list, params, initial, body) -%}
-    {%- if params.split(',') | length > 2 -%}
-        {{ exceptions.raise_compiler_error("list_reduce with an index parameter needs an engine-specific implementation") }}
+    {%- set names = lambda_params(params) -%}
+    {%- if names | length == 3 -%}
+        aggregate(
+            zip_with({{ list }}, {{ one_based_positions(list) }}, (e, p) -> named_struct('e', e, 'p', p)),
+            {{ initial }},
+            ({{ names[0] }}, step) -> element_at(zip_with(
+                array(step.e), array(step.p), ({{ names[1] }}, {{ names[2] }}) -> {{ body }}
+            ), 1)
+        )
+    {%- else -%}
+        aggregate({{ list }}, {{ initial }}, {{ lambda_head(params) }} -> {{ body }})
     {%- endif -%}
-    aggregate({{ list }}, {{ initial }}, ({{ params }}) -> {{ body }})
 {%- endmacro %}
 
 {% macro duckdb__list_reduce(list, params, initial, body) -%}
@@ -101,8 +147,9 @@
     {{ return(adapter.dispatch('integer_range', 'microfunnel')(start, stop)) }}
 {%- endmacro %}
 
+{#- sequence() counts down when stop < start: the slice keeps an empty range empty. #}
 {% macro default__integer_range(start, stop) -%}
-    sequence({{ start }}, {{ stop }} - 1)
+    slice(sequence({{ start }}, {{ stop }}), 1, greatest(({{ stop }}) - ({{ start }}), 0))
 {%- endmacro %}
 
 {% macro duckdb__integer_range(start, stop) -%}
@@ -258,6 +305,16 @@
     {%- for list, name in lists %}
     unnest({{ list }}) as {{ name }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#
+  `body` with `name` bound to the value of `expression` (which is evaluated once), written as a
+  lambda over a one-element list: a "let" that both engines understand.
+#}
+{% macro bind_value(name, expression, body=none) -%}
+    {%- set body = caller() if body is none else body -%}
+    {{ list_element(list_transform(list_of([expression]), name, body), 1) }}
 {%- endmacro %}
 
 

@@ -5,8 +5,9 @@
     {{ return(adapter.dispatch('format_number', 'microfunnel')(format, value)) }}
 {%- endmacro %}
 
+{#- Java's %f takes no decimal type. #}
 {% macro default__format_number(format, value) -%}
-    format_string({{ format }}, {{ value }})
+    format_string({{ format }}, cast({{ value }} as double))
 {%- endmacro %}
 
 {% macro duckdb__format_number(format, value) -%}

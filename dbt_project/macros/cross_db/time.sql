@@ -13,3 +13,17 @@
     epoch_us({{ timestamp }})
 {%- endmacro %}
 
+
+
+{# The ISO 8601 week-numbering year of a date (the year its ISO week belongs to). #}
+{% macro iso_year(day) -%}
+    {{ return(adapter.dispatch('iso_year', 'microfunnel')(day)) }}
+{%- endmacro %}
+
+{% macro default__iso_year(day) -%}
+    extract(yearofweek from {{ day }})
+{%- endmacro %}
+
+{% macro duckdb__iso_year(day) -%}
+    extract(isoyear from {{ day }})
+{%- endmacro %}

@@ -7,8 +7,7 @@
 {%- set thresholds = diagnostics_thresholds() %}
 with
 
--- The stage where most stalled journeys stopped (ties: the earliest stage).
-stalled_stage as (
+stalled_counts as (
     select
         grouped_journeys.funnel_id,
         grouped_journeys.funnel_version,
@@ -24,13 +23,15 @@ stalled_stage as (
         grouped_journeys.platform,
         grouped_journeys.campaign_id,
         grouped_journeys.furthest_stage
+),
+
+-- The stage where most stalled journeys stopped (ties: the earliest stage).
+stalled_stage as (
+    select *
+    from stalled_counts
     qualify row_number() over (
-        partition by
-            grouped_journeys.funnel_id,
-            grouped_journeys.funnel_version,
-            grouped_journeys.platform,
-            grouped_journeys.campaign_id
-        order by count(*) desc, grouped_journeys.furthest_stage
+        partition by funnel_id, funnel_version, platform, campaign_id
+        order by stalled_here desc, stage_order asc
     ) = 1
 )
 

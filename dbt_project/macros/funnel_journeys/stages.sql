@@ -57,7 +57,7 @@ journey_entries as (
         list_length('sequence_events') ~ ' + 1'
     ),
     'j',
-    '((' ~ event_j ~ '.stage_mask >> (k - 1)) & 1) = 1 and ' ~ event_j ~ '.event_at <= deadline_at'
+    '(' ~ shift_right(event_j ~ '.stage_mask', 'k - 1') ~ ' & 1) = 1 and ' ~ event_j ~ '.event_at <= deadline_at'
 ) %}
 journey_matches as (
     select
@@ -66,7 +66,8 @@ journey_matches as (
             when
                 funnel_mode = 'any_order'
                 and {{ list_bit_or(list_transform(
-                    'stage_positions', 'v, k', 'case when v > 0 then 1 << (k - 1) else 0 end'
+                    'stage_positions', 'v, k',
+                    'case when v > 0 then ' ~ shift_left('1', 'k - 1') ~ ' else 0 end'
                 )) }} & any_order_required_mask = any_order_required_mask
                 then {% call list_transform('stage_positions', 'v, k') -%}
                     case
@@ -132,7 +133,7 @@ journey_stages as (
 )
 
 select
-    * exclude (sequence_events, stage_positions, matched_positions),
+    {{ all_columns_except(['sequence_events', 'stage_positions', 'matched_positions']) }},
     case
         {% for k in range(2, max_stages + 1) -%}
         when stage_count = {{ k }} then stage_{{ k }}_reached_at is not null

@@ -77,9 +77,9 @@ walk_states as (
 -- before it is matched), for the intent of the next ones.
 {%- set required_before_k_matched -%}
     {{ list_bit_or(list_transform(
-        'positions', 'w, j', 'case when w > 0 and j < k then 1 << (j - 1) else 0 end'
+        'positions', 'w, j', 'case when w > 0 and j < k then ' ~ shift_left('1', 'j - 1') ~ ' else 0 end'
     )) }} & any_order_required_mask
-    = any_order_required_mask & ((1 << (k - 1)) - 1)
+    = any_order_required_mask & ({{ shift_left('1', 'k - 1') }} - 1)
 {%- endset %}
 {%- set furthest_stage_of_positions -%}
     {{ list_max(list_transform('positions', 'v, k',

@@ -92,7 +92,7 @@ converted as (
                 then {{ raise_error(
                     "'no exchange rate from ' || daily.account_currency || ' to "
                     ~ reporting ~ " on or up to " ~ max_age ~ " days before ' || "
-                    ~ "cast(daily.report_date as varchar) || ' (platform ' || daily.platform || "
+                    ~ "cast(daily.report_date as string) || ' (platform ' || daily.platform || "
                     ~ "', campaign ' || daily.campaign_id || '): add it to "
                     ~ "<landing>/exchange_rates/ (README: Currencies and timezones)'"
                 ) }}

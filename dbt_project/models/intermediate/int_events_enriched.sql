@@ -13,7 +13,7 @@ identity_map as (
 ),
 
 deduplicated as (
-    select * exclude (lake_date)
+    select {{ all_columns_except(['lake_date']) }}
     from events
     qualify row_number() over (
         partition by event_id
@@ -23,7 +23,7 @@ deduplicated as (
 
 stitched as (
     select
-        deduplicated.* exclude (user_key),
+        {{ all_columns_except(['user_key'], 'deduplicated') }},
         coalesce(deduplicated.user_id, identity_map.user_id, deduplicated.user_key) as user_key
     from deduplicated
     left join identity_map

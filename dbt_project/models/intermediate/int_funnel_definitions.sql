@@ -35,7 +35,8 @@ walk_settings as (
         funnel_id,
         {{ ordered_list_agg(
             'case when next_required_stage is not null'
-            ~ ' then (1 << next_required_stage) - (1 << stage_order) else 0 end',
+            ~ ' then ' ~ shift_left('1', 'next_required_stage') ~ ' - ' ~ shift_left('1', 'stage_order')
+            ~ ' else 0 end',
             'stage_order'
         ) }} as walk_candidate_masks,
         case
@@ -44,7 +45,11 @@ walk_settings as (
         end as walk_max_gaps_us,
         cast(
             sum(
-                case when stage_order > 1 and not is_optional then 1 << (stage_order - 1) else 0 end
+                case
+                    when stage_order > 1 and not is_optional
+                        then {{ shift_left('1', 'stage_order - 1') }}
+                    else 0
+                end
             ) as integer
         ) as any_order_required_mask
     from stages
@@ -54,7 +59,7 @@ walk_settings as (
 final as (
     select
         funnels.*,
-        stages_wide.* exclude (funnel_id),  -- noqa: RF02
+        {{ all_columns_except(['funnel_id'], 'stages_wide') }},  -- noqa: RF02
         funnels.window_seconds * 1000000 as window_us,
         walk_settings.walk_candidate_masks,
         walk_settings.walk_max_gaps_us,

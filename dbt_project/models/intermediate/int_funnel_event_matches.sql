@@ -144,15 +144,11 @@ matches as (
     where
         filter_count = 0
         or coalesce(
-            {{ list_bool_and(list_transform(
-                list_transform(
-                    'filter_list',
-                    'f',
-                    struct_with_field('f', 'field_value', funnel_filter_field_value('f'))
-                ),
-                'fv',
-                'coalesce(' ~ funnel_filter_result('fv') ~ ', false)'
-            )) }},
+            {{ list_bool_and(list_transform('filter_list', 'f', bind_value(
+                'field_value',
+                funnel_filter_field_value('f'),
+                'coalesce(' ~ funnel_filter_result('f', 'field_value') ~ ', false)'
+            ))) }},
             false
         )
 )

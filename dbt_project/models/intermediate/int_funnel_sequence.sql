@@ -41,7 +41,7 @@ stage_matches as (
 sequence_events as (
     select
         -- Bit k-1 set when the event matches stage k (the walk's stage mask).
-        cast(bit_or(1 << (target_order - 1)) as integer) as stage_mask,
+        cast(bit_or({{ shift_left('1', 'target_order - 1') }}) as integer) as stage_mask,
         min(target_order) as lowest_stage,
         funnel_id,
         user_key,

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('event_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('event_date')) }}
 
 -- Per day, each (tracker, anonymous id) that carried a user id, with the first one it carried
 -- that day. Incremental by event_date like the marts: a nightly run scans only the rebuild

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('report_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('report_date')) }}
 
 -- One row per platform, campaign and day: what the platform reports next to what the site saw
 -- (journeys of the primary funnel, by cohort date).
@@ -91,7 +84,7 @@ final as (
         cast(impressions as bigint) as impressions,
         cast(clicks as bigint) as clicks,
         cast(spend as double) as spend,
-        case when impressions > 0 then clicks * 1.0 / impressions end as ctr,
+        case when impressions > 0 then cast(clicks as double) / impressions end as ctr,
         case when clicks > 0 then spend / clicks end as cpc,
         funnel_id,
         funnel_version,

@@ -37,13 +37,13 @@ journeys as (
 -- Every journey also counts in the rollup over all campaigns.
 grouped_journeys as (
     select
-        * exclude (platform, campaign_id),
+        {{ all_columns_except(['platform', 'campaign_id']) }},
         platform,
         campaign_id
     from journeys
     union all
     select
-        * exclude (platform, campaign_id),
+        {{ all_columns_except(['platform', 'campaign_id']) }},
         '(all)' as platform,
         '(all)' as campaign_id
     from journeys
@@ -95,8 +95,10 @@ steps as (
         count(*) as journeys_reached,
         count(*) filter (where journey_stages.is_advanced) as journeys_advanced,
         count(*) filter (where not journey_stages.is_advanced) as journeys_lost,
-        count(*) filter (where journey_stages.is_advanced) * 1.0 / count(*) as step_conversion_rate,
-        count(*) filter (where not journey_stages.is_advanced) * 1.0 / count(*) as dropoff_share,
+        cast(count(*) filter (where journey_stages.is_advanced) as double)
+        / count(*) as step_conversion_rate,
+        cast(count(*) filter (where not journey_stages.is_advanced) as double)
+        / count(*) as dropoff_share,
         {{ quantile_linear('journey_stages.seconds_to_next', 0.5) }} as median_seconds_to_next
     from journey_stages
     inner join stages

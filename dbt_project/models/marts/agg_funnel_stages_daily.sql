@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('cohort_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('cohort_date')) }}
 
 -- One row per funnel, version, cohort date, platform, campaign and stage (every stage of the
 -- funnel, zero-filled), with reach, advance, drop-off, timing and cost per micro-commitment
@@ -15,7 +8,7 @@ with
 -- Organic journeys (no platform, no campaign) get named placeholders so every row has a key.
 journeys as (
     select
-        * exclude (platform, campaign_id),
+        {{ all_columns_except(['platform', 'campaign_id']) }},
         coalesce(platform, 'organic') as platform,
         coalesce(campaign_id, '(none)') as campaign_id
     from {{ ref('fct_funnel_journeys') }}
@@ -24,7 +17,7 @@ journeys as (
 
 journey_stages as (
     select
-        * exclude (platform, campaign_id),
+        {{ all_columns_except(['platform', 'campaign_id']) }},
         coalesce(platform, 'organic') as platform,
         coalesce(campaign_id, '(none)') as campaign_id,
         case
@@ -139,11 +132,11 @@ final as (
         end as journeys_advanced,
         case
             when not with_entry.is_last_stage and with_entry.journeys_reached > 0
-                then with_entry.journeys_advanced * 1.0 / with_entry.journeys_reached
+                then cast(with_entry.journeys_advanced as double) / with_entry.journeys_reached
         end as step_conversion_rate,
         case
             when with_entry.entry_journeys > 0
-                then with_entry.journeys_reached * 1.0 / with_entry.entry_journeys
+                then cast(with_entry.journeys_reached as double) / with_entry.entry_journeys
         end as overall_conversion_rate,
         case
             when not with_entry.is_last_stage

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('cohort_start', whole_weeks=true) }}",
-    )
-}}
+{{ config(**incremental_by_date('cohort_start', whole_weeks=true)) }}
 
 -- Conversion trend per cohort day and ISO week, per campaign, per platform and over every
 -- campaign (docs/funnels.md section 6). Excluded journeys are only counted in journeys_excluded.
@@ -95,7 +88,7 @@ final as (
         grouped.funnel_version,
         grouped.cohort_grain,
         grouped.cohort_start,
-        cast(extract(isoyear from grouped.cohort_start) as integer) as iso_year,
+        cast({{ iso_year('grouped.cohort_start') }} as integer) as iso_year,
         cast(extract(week from grouped.cohort_start) as integer) as iso_week,
         grouped.platform,
         grouped.campaign_id,

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('cohort_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('cohort_date')) }}
 
 -- Stage reach and conversion per cohort day, platform, campaign and intent segment
 -- (docs/funnels.md sections 3, 4 and 6): do returning, warmer users move faster?

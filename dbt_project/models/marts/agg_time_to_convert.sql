@@ -106,7 +106,7 @@ final as (
         platform,
         campaign_id,
         cast(bucket_order as integer) as bucket_order,
-        cast(bucket_label as varchar) as bucket_label,
+        cast(bucket_label as string) as bucket_label,
         lower_seconds,
         upper_seconds,
         conversions,

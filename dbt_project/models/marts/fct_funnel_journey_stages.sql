@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('cohort_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('cohort_date')) }}
 
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 

@@ -1,11 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_reprocessed_rows('cohort_date') }}",
-    )
-}}
+{{ config(**incremental_by_date('cohort_date')) }}
 
 {%- set max_stages = var('microfunnel__max_stages') | int %}
 
@@ -60,8 +53,8 @@ kept_journeys as (
 {% else %}
 kept_journeys as (
     select
-        cast(null as varchar) as funnel_id,
-        cast(null as varchar) as user_key,
+        cast(null as string) as funnel_id,
+        cast(null as string) as user_key,
         cast(null as timestamp) as blocked_until,
         cast(null as integer) as prior_furthest_stage
     where false

@@ -12,7 +12,7 @@ current_versions as (
 
 final as (
     select
-        journeys.* exclude (platform, campaign_id),
+        {{ all_columns_except(['platform', 'campaign_id'], 'journeys') }},
         coalesce(journeys.platform, 'organic') as platform,
         coalesce(journeys.campaign_id, '(none)') as campaign_id,
         current_versions.funnel_id is not null as is_current_version

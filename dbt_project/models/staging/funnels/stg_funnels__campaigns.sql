@@ -6,8 +6,8 @@ source as (
 
 renamed as (
     select
-        cast(funnel_id as varchar) as funnel_id,
-        cast(campaign as varchar) as campaign
+        cast(funnel_id as string) as funnel_id,
+        cast(campaign as string) as campaign
     from source
 )
 

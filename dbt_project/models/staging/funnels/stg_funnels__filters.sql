@@ -6,14 +6,14 @@ source as (
 
 renamed as (
     select
-        cast(funnel_id as varchar) as funnel_id,
+        cast(funnel_id as string) as funnel_id,
         cast(stage_order as integer) as stage_order,
         cast(matcher_id as integer) as matcher_id,
         cast(filter_index as integer) as filter_index,
-        cast(field as varchar) as field_name,
-        cast(param_key as varchar) as param_key,
-        cast(op as varchar) as operator,
-        cast(value_text as varchar) as value_text,
+        cast(field as string) as field_name,
+        cast(param_key as string) as param_key,
+        cast(op as string) as operator,
+        cast(value_text as string) as value_text,
         cast(value_number as double) as value_number,
         value_list
     from source

@@ -6,9 +6,9 @@ source as (
 
 renamed as (
     select
-        cast(funnel_id as varchar) as funnel_id,
-        cast(campaign as varchar) as campaign,
-        cast(intent_segment as varchar) as intent_segment
+        cast(funnel_id as string) as funnel_id,
+        cast(campaign as string) as campaign,
+        cast(intent_segment as string) as intent_segment
     from source
 )
 

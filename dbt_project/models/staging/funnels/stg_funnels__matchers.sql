@@ -6,10 +6,10 @@ source as (
 
 renamed as (
     select
-        cast(funnel_id as varchar) as funnel_id,
+        cast(funnel_id as string) as funnel_id,
         cast(stage_order as integer) as stage_order,
         cast(matcher_id as integer) as matcher_id,
-        cast(event_name as varchar) as event_name,
+        cast(event_name as string) as event_name,
         cast(filter_count as integer) as filter_count
     from source
 )

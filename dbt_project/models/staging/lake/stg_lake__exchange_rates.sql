@@ -7,10 +7,10 @@ source as (
 renamed as (
     select
         cast(rate_date as date) as rate_date,
-        cast(base_currency as varchar) as base_currency,
-        cast(quote_currency as varchar) as quote_currency,
+        cast(base_currency as string) as base_currency,
+        cast(quote_currency as string) as quote_currency,
         cast(rate as double) as rate,
-        cast(source_file as varchar) as source_file,
+        cast(source_file as string) as source_file,
         cast(source_line as bigint) as source_line
     from source
 )
