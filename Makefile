@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.spark-installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install prepare demo test test-fast lint ui bench clean
+.PHONY: install install-spark prepare demo test test-fast lint ui bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The `spark` dbt target: dbt-spark and pyspark (about 490 MB, so not in the default install)
+# and a Java runtime (Debian's openjdk-17-jre-headless when `java` is missing).
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP)
+	sh scripts/ensure_java.sh
 
 # dbt's manifest, which the Dagster definitions are built from (`microfunnel run` and the test
 # session parse it themselves; `dg dev` re-parses on each load).
@@ -30,8 +40,9 @@ demo: $(STAMP)
 PYTEST_PARALLEL := -n 2 --dist loadscope --durations=15
 
 # CI runs this: every linter (lint), then the whole suite.
-test: lint
+test: lint $(SPARK_STAMP)
 	sh scripts/ensure_chromium.sh || echo "no Chromium: the report's browser tests will skip"
+	sh scripts/ensure_java.sh || echo "no Java: the Spark tests will skip"
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # The inner loop: unit and property tests at few examples, no end-to-end runs (about 3 minutes).

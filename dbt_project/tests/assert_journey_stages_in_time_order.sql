@@ -26,7 +26,9 @@ checks as (
             )
             or (
                 definitions.funnel_mode != 'any_order'
+                {#- started_at (= stage 1's time) keeps greatest() at two arguments or more. #}
                 and journeys.stage_{{ k }}_reached_at < greatest(
+                    journeys.started_at,
                     {%- for j in range(1, k) %}
                     journeys.stage_{{ j }}_reached_at{% if not loop.last %},{% endif %}
                     {%- endfor %}

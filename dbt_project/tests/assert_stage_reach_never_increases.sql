@@ -20,9 +20,9 @@ compared as (
         stages.campaign_id,
         stages.stage_order,
         stages.journeys_reached,
-        last_value(
-            case when not funnel_stages.is_optional then stages.journeys_reached end ignore nulls
-        ) over (
+        {{ last_value_ignoring_nulls(
+            'case when not funnel_stages.is_optional then stages.journeys_reached end'
+        ) }} over (
             partition by
                 stages.funnel_id,
                 stages.funnel_version,

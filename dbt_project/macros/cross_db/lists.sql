@@ -7,7 +7,9 @@
 
   Lists and lambda indexes count from 1, as in DuckDB. Spark's own lambda index counts from 0
   and its aggregate() has none, so there a lambda that reads the index walks the list zipped
-  with its 1-based positions (one_based_positions), and zip_with binds the two names.
+  with its 1-based positions (one_based_positions), and zip_with binds the two names. The
+  lambdas these macros add of their own name their parameters mf_*: a plain name (i, v) would
+  capture the caller's lambda parameter of that name in the list or fill expression.
 #}
 
 {# The lambda's parameter names, e.g. 'acc, x, i' -> ['acc', 'x', 'i']. #}
@@ -60,9 +62,9 @@
                 zip_with({{ list }}, {{ one_based_positions(list) }}, ({{ params }}) -> named_struct(
                     'element', {{ names[0] }}, 'keep', {{ body }}
                 )),
-                kept -> kept.keep
+                mf_kept -> mf_kept.keep
             ),
-            kept -> kept.element
+            mf_kept -> mf_kept.element
         )
     {%- else -%}
         filter({{ list }}, {{ lambda_head(params) }} -> {{ body }})
@@ -85,10 +87,10 @@
     {%- set names = lambda_params(params) -%}
     {%- if names | length == 3 -%}
         aggregate(
-            zip_with({{ list }}, {{ one_based_positions(list) }}, (e, p) -> named_struct('e', e, 'p', p)),
+            zip_with({{ list }}, {{ one_based_positions(list) }}, (mf_e, mf_p) -> named_struct('e', mf_e, 'p', mf_p)),
             {{ initial }},
-            ({{ names[0] }}, step) -> element_at(zip_with(
-                array(step.e), array(step.p), ({{ names[1] }}, {{ names[2] }}) -> {{ body }}
+            ({{ names[0] }}, mf_step) -> element_at(zip_with(
+                array(mf_step.e), array(mf_step.p), ({{ names[1] }}, {{ names[2] }}) -> {{ body }}
             ), 1)
         )
     {%- else -%}
@@ -178,7 +180,7 @@
 {% macro default__list_resize(list, length, fill) -%}
     transform(
         sequence(1, {{ length }}),
-        i -> coalesce(element_at({{ list }}, i), {{ fill }})
+        mf_position -> coalesce(element_at({{ list }}, mf_position), {{ fill }})
     )
 {%- endmacro %}
 
@@ -219,7 +221,7 @@
 {%- endmacro %}
 
 {% macro default__list_bit_or(list) -%}
-    aggregate({{ list }}, 0, (acc, v) -> acc | v)
+    aggregate({{ list }}, 0, (mf_acc, mf_v) -> mf_acc | mf_v)
 {%- endmacro %}
 
 {% macro duckdb__list_bit_or(list) -%}
@@ -233,7 +235,7 @@
 {%- endmacro %}
 
 {% macro default__list_bool_and(list) -%}
-    forall({{ list }}, v -> v)
+    forall({{ list }}, mf_v -> mf_v)
 {%- endmacro %}
 
 {% macro duckdb__list_bool_and(list) -%}
@@ -278,7 +280,7 @@
 {% macro default__ordered_list_agg(expression, ordering) -%}
     transform(
         array_sort(collect_list(named_struct('k', {{ ordering }}, 'v', {{ expression }}))),
-        s -> s.v
+        mf_s -> mf_s.v
     )
 {%- endmacro %}
 
