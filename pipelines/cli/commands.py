@@ -187,7 +187,10 @@ def print_outputs(settings: Settings, console: Console) -> None:
             console.say(f"  {line}")
     console.say("\nOutputs:")
     console.say(f"  lake (canonical Parquet):   {settings.lake_dir}")
-    console.say(f"  transformation DuckDB:      {settings.duckdb_path}")
+    if settings.engine == "spark":
+        console.say(f"  Spark tables (Parquet):     {settings.spark_marts_dir}")
+    else:
+        console.say(f"  transformation DuckDB:      {settings.duckdb_path}")
     console.say(f"  reporting DuckDB:           {reporting_db}")
     console.say(f"  reporting Parquet:          {settings.reporting_parquet_dir}")
     console.say(f"  HTML report:                {settings.report_path}")
@@ -195,6 +198,8 @@ def print_outputs(settings: Settings, console: Console) -> None:
 
 
 def cmd_run(args: argparse.Namespace, console: Console, settings: Settings) -> int:
+    if args.engine:
+        settings = replace(settings, engine=args.engine)
     if not run_range(settings, args.start, args.end, console, verbose=args.verbose):
         return EXIT_FAILED
     print_outputs(settings, console)

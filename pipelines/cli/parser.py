@@ -9,6 +9,7 @@ from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 
 from pipelines.cli import commands
+from pipelines.lib.settings import ENGINES
 
 DATES = (
     "Dates are YYYY-MM-DD export days in the reporting timezone (MICROFUNNEL_TIMEZONE); "
@@ -24,6 +25,7 @@ settings (environment variables; README "Settings" lists every one):
   MICROFUNNEL_START_DATE            first daily partition          (default: 2024-01-01)
   MICROFUNNEL_FUNNELS_FILE          funnel definitions             (default: funnels/funnels.yml)
   MICROFUNNEL_POSTGRES_URL          also publish to PostgreSQL     (default: unset)
+  MICROFUNNEL_ENGINE                duckdb or spark (or --engine)  (default: duckdb)
   DAGSTER_HOME                      run history for the UI         (default: .dagster_home)"""
 
 
@@ -187,9 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
         f"report, as one Dagster run. {DATES} The settings are checked before anything starts.",
         "examples:\n"
         "  microfunnel run --start 2024-05-01 --end 2024-05-31   # a backfill of May\n"
-        "  microfunnel run --start 2024-06-02 --end 2024-06-02   # one night\n\n" + RUN_SETTINGS,
+        "  microfunnel run --start 2024-06-02 --end 2024-06-02   # one night\n"
+        "  microfunnel run --start 2024-06-02 --end 2024-06-02 --engine spark\n\n" + RUN_SETTINGS,
     )
     _date_range(run, "first export day", "last export day (included)")
+    _engine(run)
     _verbose(run)
 
     demo = _command(
@@ -244,6 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _date_range(parser: argparse.ArgumentParser, first: str, last: str) -> None:
     parser.add_argument("--start", type=_date, required=True, metavar="YYYY-MM-DD", help=first)
     parser.add_argument("--end", type=_date, required=True, metavar="YYYY-MM-DD", help=last)
+
+
+def _engine(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="what dbt builds the funnel tables on (default: MICROFUNNEL_ENGINE, else duckdb); "
+        "spark needs `make install-spark` (README: Spark)",
+    )
 
 
 def _verbose(parser: argparse.ArgumentParser) -> None:

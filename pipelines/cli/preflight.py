@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +14,7 @@ from pipelines.lib.privacy import PseudonymizationKeyError
 from pipelines.lib.privacy.pseudonymize import require_key
 from pipelines.lib.settings import (
     ENV_END_DATE,
+    ENV_ENGINE,
     ENV_LANDING_DIR,
     ENV_START_DATE,
     ENV_TIMEZONE,
@@ -58,12 +61,36 @@ def check_run_settings(
             )
     _check_folder(settings.landing_dir, ENV_LANDING_DIR, problems, writable=False)
     _check_folder(settings.warehouse_dir, ENV_WAREHOUSE_DIR, problems, writable=True)
+    if settings.engine == "spark":
+        problems += spark_problems()
     try:
         load_funnels(settings.funnels_file)
     except FunnelConfigError as exc:
         problems += [f"{exc.source}: {problem}" for problem in exc.problems]
     if problems:
         raise PreflightError(problems)
+
+
+def spark_problems() -> list[str]:
+    """What the Spark engine lacks on this machine: dbt-spark with pyspark, and Java."""
+    problems = []
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        problems.append(
+            f"{ENV_ENGINE}=spark needs dbt-spark and pyspark in this environment: run "
+            "`make install-spark` (README: Spark)"
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and (Path(java_home) / "bin" / "java").is_file()) and not shutil.which(
+        "java"
+    ):
+        problems.append(
+            f"{ENV_ENGINE}=spark needs Java 17: run `sh scripts/ensure_java.sh` (Debian's "
+            "openjdk-17-jre-headless) or set JAVA_HOME"
+        )
+    return problems
 
 
 def _zone(name: str, problems: list[str]) -> ZoneInfo | None:

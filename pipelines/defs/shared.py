@@ -9,9 +9,12 @@ import dagster as dg
 
 from pipelines.lib.dbt_var_defaults import default_late_data_days
 from pipelines.lib.settings import (
+    DEFAULT_REPORTING_CURRENCY,
     DEMO_PSEUDONYMIZATION_KEY,
+    ENGINES,
     ENV_POSTGRES_URL,
     ENV_PSEUDONYMIZATION_KEY,
+    QUALITY_ENGINES,
     Settings,
     default_memory_limit,
 )
@@ -40,6 +43,9 @@ class MicrofunnelResource(dg.ConfigurableResource):
     pseudonymization_key: str | None = None
     erasure_file: str | None = None
     memory_limit: str | None = None
+    reporting_currency: str = DEFAULT_REPORTING_CURRENCY
+    quality_engine: str = QUALITY_ENGINES[0]
+    engine: str = ENGINES[0]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MicrofunnelResource:
@@ -58,6 +64,9 @@ class MicrofunnelResource(dg.ConfigurableResource):
             pseudonymization_key=_secret(ENV_PSEUDONYMIZATION_KEY, settings.pseudonymization_key),
             erasure_file=str(settings.erasure_list_path),
             memory_limit=settings.memory_limit,
+            reporting_currency=settings.reporting_currency,
+            quality_engine=settings.quality_engine,
+            engine=settings.engine,
         )
 
     def settings(self) -> Settings:
@@ -75,6 +84,9 @@ class MicrofunnelResource(dg.ConfigurableResource):
             pseudonymization_key=self.pseudonymization_key,
             erasure_file=Path(self.erasure_file) if self.erasure_file else None,
             memory_limit=self.memory_limit or default_memory_limit(),
+            reporting_currency=self.reporting_currency,
+            quality_engine=self.quality_engine,
+            engine=self.engine,
         )
 
 

@@ -52,12 +52,15 @@ def dbt_vars(
     return variables
 
 
-def dbt_build_args(variables: dict[str, object]) -> list[str]:
+def dbt_build_args(variables: dict[str, object], target: str = "duckdb") -> list[str]:
+    """`dbt build` with the run's vars on `target` (profiles.yml: duckdb or spark)."""
     # dbt unit tests check the SQL, not the data: they run in the test suite, not every night.
     return [
         "build",
         VARS_FLAG,
         json.dumps(variables, sort_keys=True),
+        "--target",
+        target,
         "--exclude-resource-type",
         "unit_test",
     ]

@@ -35,6 +35,12 @@ DEFAULT_REPORTING_CURRENCY = "USD"
 ENV_QUALITY_ENGINE = "MICROFUNNEL_QUALITY_ENGINE"
 # What runs the reviewed suites in expectations/: DuckDB over the Parquet files, or GX itself.
 QUALITY_ENGINES = ("duckdb", "gx")
+ENV_ENGINE = "MICROFUNNEL_ENGINE"
+# What dbt builds the funnel tables on (its target in dbt_project/profiles.yml): the embedded
+# DuckDB file, or Apache Spark (README "Spark") writing Parquet tables under <warehouse>/spark.
+ENGINES = ("duckdb", "spark")
+# The Spark target's schema (profiles.yml): its tables live in <warehouse>/spark/tables/<it>.db.
+SPARK_SCHEMA = "microfunnel"
 # Dagster's own: the instance folder (run history) the CLI and its UI record runs in.
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ERASURE_FILE_NAME = "erasure_list.txt"
@@ -78,6 +84,8 @@ class Settings:
     reporting_currency: str = DEFAULT_REPORTING_CURRENCY
     # Runs the expectations/ suites on each written partition (README: Data quality).
     quality_engine: str = QUALITY_ENGINES[0]
+    # The dbt target the funnel tables are built on (README: Spark).
+    engine: str = ENGINES[0]
 
     @property
     def duckdb_memory(self) -> DuckDBMemory:
@@ -98,6 +106,22 @@ class Settings:
     def duckdb_path(self) -> Path:
         """The transformation database that dbt writes (single writer)."""
         return self.warehouse_dir / TRANSFORM_DB_FILE
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark target's tables (Parquet) and their metastore."""
+        return self.warehouse_dir / "spark"
+
+    @property
+    def spark_marts_dir(self) -> Path:
+        """One Parquet folder per table dbt built on Spark (where spark.sql.warehouse.dir puts
+        the schema's tables)."""
+        return self.spark_dir / "tables" / f"{SPARK_SCHEMA}.db"
+
+    @property
+    def marts_source(self) -> Path:
+        """Where the publish reads the marts dbt built: the DuckDB file, or the Spark tables."""
+        return self.spark_marts_dir if self.engine == "spark" else self.duckdb_path
 
     @property
     def reporting_dir(self) -> Path:
@@ -154,6 +178,7 @@ class Settings:
             ENV_MEMORY_LIMIT: self.memory_limit,
             ENV_REPORTING_CURRENCY: self.reporting_currency,
             ENV_QUALITY_ENGINE: self.quality_engine,
+            ENV_ENGINE: self.engine,
         }
         return {name: value for name, value in values.items() if value}
 
@@ -181,7 +206,8 @@ class Settings:
             erasure_file=_optional_path(env, ENV_ERASURE_FILE),
             memory_limit=_memory_limit(env),
             reporting_currency=_currency(env),
-            quality_engine=_quality_engine(env),
+            quality_engine=_choice(env, ENV_QUALITY_ENGINE, QUALITY_ENGINES),
+            engine=_choice(env, ENV_ENGINE, ENGINES),
         )
 
 
@@ -248,11 +274,9 @@ def _currency(env: Mapping[str, str]) -> str:
     return raw.strip()
 
 
-def _quality_engine(env: Mapping[str, str]) -> str:
-    raw = (env.get(ENV_QUALITY_ENGINE) or QUALITY_ENGINES[0]).strip().lower()
-    if raw not in QUALITY_ENGINES:
-        raise SettingsError(
-            f"{ENV_QUALITY_ENGINE}={env.get(ENV_QUALITY_ENGINE)!r} must be one of "
-            + ", ".join(QUALITY_ENGINES)
-        )
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (case-insensitive); unset means the first."""
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name}={env.get(name)!r} must be one of " + ", ".join(choices))
     return raw

@@ -48,7 +48,12 @@ def test_dbt_build_args_are_a_build_with_the_vars_as_one_json_argument() -> None
     args = dbt_build_args(variables)
     assert args[:2] == ["build", "--vars"]
     assert json.loads(args[2]) == variables
-    assert args[3:] == ["--exclude-resource-type", "unit_test"]
+    assert args[3:] == ["--target", "duckdb", "--exclude-resource-type", "unit_test"]
+
+
+def test_dbt_build_args_name_the_engine_as_the_dbt_target() -> None:
+    args = dbt_build_args(dbt_vars(None, 3), target="spark")
+    assert args[args.index("--target") + 1] == "spark"
 
 
 def test_dbt_build_args_write_a_full_build_as_json_null() -> None:

@@ -14,6 +14,22 @@
 {%- endmacro %}
 
 
+{#
+  The timestamp plus a whole number of seconds, keeping its fraction of a second (dbt-spark's
+  dateadd goes through unix seconds and would drop it).
+#}
+{% macro add_seconds(timestamp, seconds) -%}
+    {{ return(adapter.dispatch('add_seconds', 'microfunnel')(timestamp, seconds)) }}
+{%- endmacro %}
+
+{% macro default__add_seconds(timestamp, seconds) -%}
+    timestampadd(second, {{ seconds }}, {{ timestamp }})
+{%- endmacro %}
+
+{% macro duckdb__add_seconds(timestamp, seconds) -%}
+    {{ dbt.dateadd('second', seconds, timestamp) }}
+{%- endmacro %}
+
 
 {# The ISO 8601 week-numbering year of a date (the year its ISO week belongs to). #}
 {% macro iso_year(day) -%}

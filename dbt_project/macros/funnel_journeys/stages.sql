@@ -30,7 +30,7 @@ journey_entries as (
         entry_event.event_date as cohort_date,
         entry_event.event_id as start_event_id,
         entry_event.event_at as started_at,
-        {{ dbt.dateadd('second', 'definitions.window_seconds', 'entry_event.event_at') }}
+        {{ add_seconds('entry_event.event_at', 'definitions.window_seconds') }}
             as deadline_at,
         entry_event.platform as entry_platform,
         entry_event.campaign_id as entry_campaign_id,

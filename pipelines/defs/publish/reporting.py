@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
-import duckdb
 
 from pipelines.defs.shared import (
     DUCKDB_POOL,
@@ -24,6 +23,7 @@ from pipelines.lib.publish import (
     redact_url,
 )
 from pipelines.lib.publish.marts import published_marts
+from pipelines.lib.publish.source import attach_source, connect_memory, source_ref
 from pipelines.lib.rebuild_window import rebuild_start
 from pipelines.lib.settings import Settings
 
@@ -36,12 +36,13 @@ def republished_days(
     """Every day dbt may have rebuilt: from the rebuild start to the newest mart day."""
     first = rebuild_start(settings, partition_dates(context)[0])
     last = partition_dates(context)[-1]
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+    with connect_memory(settings.duckdb_memory) as con:
+        attach_source(con, settings.marts_source, marts)
         for mart in marts:
             if mart.is_whole_table:
                 continue
             row = con.execute(
-                f"select max({mart.quoted_partition}) from {mart.quoted_table}"
+                f"select max({mart.quoted_partition}) from {source_ref(mart)}"
             ).fetchone()
             if row and row[0] and row[0] > last:
                 last = row[0]
@@ -99,7 +100,7 @@ def build_publish_assets(
         settings = microfunnel.settings()
         days = republished_days(settings, context, marts)
         target = settings.reporting_db_path
-        result = publish_duckdb(settings.duckdb_path, marts, target, days, settings.duckdb_memory)
+        result = publish_duckdb(settings.marts_source, marts, target, days, settings.duckdb_memory)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
     @_publish_asset(
@@ -117,7 +118,7 @@ def build_publish_assets(
         settings = microfunnel.settings()
         days = republished_days(settings, context, marts)
         target = settings.reporting_parquet_dir
-        result = publish_parquet(settings.duckdb_path, marts, target, days, settings.duckdb_memory)
+        result = publish_parquet(settings.marts_source, marts, target, days, settings.duckdb_memory)
         return dg.MaterializeResult(metadata=_metadata(result, days, str(target)))
 
     @_publish_asset(
@@ -139,7 +140,7 @@ def build_publish_assets(
             return
         days = republished_days(settings, context, marts)
         result = publish_postgres(
-            settings.duckdb_path,
+            settings.marts_source,
             marts,
             settings.postgres_url,
             POSTGRES_SCHEMA,

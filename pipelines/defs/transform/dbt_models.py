@@ -42,7 +42,9 @@ def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
     ) -> Iterator[Any]:
         settings = microfunnel.settings()
         start = rebuild_start(settings, partition_dates(context)[0])
-        context.log.info(f"Rebuilding cohorts from {start} (partition range minus window)")
+        context.log.info(
+            f"Rebuilding cohorts from {start} (partition range minus window) on {settings.engine}"
+        )
         # dbt's paths come with its vars (profiles.yml and the lake sources read them).
         args = dbt_build_args(
             dbt_vars(
@@ -51,7 +53,8 @@ def build_dbt_models(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
                 settings.warehouse_dir,
                 settings.memory_limit,
                 settings.reporting_currency,
-            )
+            ),
+            target=settings.engine,
         )
         # Artifacts and dbt.log per run under the warehouse (not in the repository); the CLI
         # names this log when a run fails. Older run folders are pruned.

@@ -113,7 +113,7 @@ def _build(
     con = connect_memory(memory)
     try:
         con.execute(f"SET temp_directory = {sql_string(str(spill))}")
-        attach_source(con, source_db)
+        attach_source(con, source_db, marts)
         # Validate every mart before writing anything: fail fast with the clearest message.
         columns = {spec.table: source_columns(con, spec) for spec in marts}
         for spec in marts:

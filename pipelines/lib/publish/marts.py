@@ -19,7 +19,7 @@ def published_marts(manifest_path: Path) -> tuple[MartSpec, ...]:
     """Every model whose meta declares a grain, by name."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     specs = [
-        MartSpec(node["name"], meta.get("day_column"), tuple(meta["grain"]))
+        MartSpec(node["name"], meta.get("day_column"), tuple(meta["grain"]), tuple(node["columns"]))
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and "grain" in (meta := _mart_meta(node))
     ]

@@ -74,7 +74,7 @@ def publish_parquet(
         remove_stale_temp(target_dir, r"\.staging-[0-9a-f]{12}")
         con = connect_memory(memory)
         try:
-            attach_source(con, source_db)
+            attach_source(con, source_db, marts)
             columns = {spec.table: source_columns(con, spec) for spec in marts}
             for spec in marts:
                 check_source_rows(con, spec, days)

@@ -83,7 +83,7 @@ def publish_postgres(
 
     duck = connect_memory(memory)
     try:
-        attach_source(duck, source_db)
+        attach_source(duck, source_db, marts)
         columns = {spec.table: source_columns(duck, spec) for spec in marts}
         for spec in marts:
             check_source_rows(duck, spec, days)

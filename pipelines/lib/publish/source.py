@@ -11,6 +11,7 @@ import duckdb
 
 from pipelines.lib.duckdb_memory import DuckDBMemory
 from pipelines.lib.publish.result import PublishError
+from pipelines.lib.publish.spark_source import mount_spark_tables
 from pipelines.lib.publish.spec import MartSpec, quote_ident, validate_identifier
 
 SOURCE_ALIAS = "mf_source"
@@ -39,12 +40,22 @@ def connect_memory(memory: DuckDBMemory | None = None) -> duckdb.DuckDBPyConnect
     return memory.apply(con, "publish") if memory else con
 
 
-def attach_source(con: duckdb.DuckDBPyConnection, source_db: Path) -> str:
-    """ATTACH the source file read-only; return the quoted catalog name."""
-    if not source_db.is_file():
+def attach_source(
+    con: duckdb.DuckDBPyConnection,
+    source_db: Path,
+    marts: Sequence[MartSpec] = (),
+    alias: str = SOURCE_ALIAS,
+) -> str:
+    """Mount the marts' source as catalog `alias`; return its quoted name. The source is the
+    transformation DuckDB file (attached read-only) or, from the Spark engine, the folder of
+    its tables (`marts` are mounted as views over their Parquet files)."""
+    if source_db.is_dir():
+        mount_spark_tables(con, source_db, alias, marts)
+    elif source_db.is_file():
+        con.execute(f"ATTACH {sql_string(str(source_db))} AS {quote_ident(alias)} (READ_ONLY)")
+    else:
         raise PublishError(f"source database {source_db} does not exist")
-    con.execute(f"ATTACH {sql_string(str(source_db))} AS {SOURCE_ALIAS} (READ_ONLY)")
-    return quote_ident(SOURCE_ALIAS)
+    return quote_ident(alias)
 
 
 def table_columns(

@@ -34,6 +34,9 @@ class MartSpec:
     table: str
     partition_column: str | None
     primary_key: tuple[str, ...]
+    # The mart's columns in their documented order (its yml), when known: a source whose
+    # tables store them in another order (Spark puts partition columns last) is read in this.
+    columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_identifier(self.table, "table name")
@@ -43,6 +46,7 @@ class MartSpec:
         if isinstance(self.primary_key, str):
             raise ValueError(f"primary_key of {self.table!r} must be a sequence of column names")
         object.__setattr__(self, "primary_key", tuple(self.primary_key))
+        object.__setattr__(self, "columns", tuple(self.columns))
         if not self.primary_key:
             raise ValueError(f"primary_key of {self.table!r} must name at least one column")
         for column in self.primary_key:

@@ -33,7 +33,7 @@ renamed as (
         cast(source_file as string) as source_file,
         cast(source_line as bigint) as source_line,
         cast(loaded_at as timestamp) as loaded_at,
-        "date" as lake_date
+        {{ adapter.quote("date") }} as lake_date
     from source
 )
 
