@@ -246,6 +246,12 @@ def cmd_purge(args: argparse.Namespace, console: Console, settings: Settings) ->
         "`microfunnel run --start <first day> --end <last day>` rebuilds every cohort and "
         "republishes the reporting outputs."
     )
+    if settings.spark_dir.exists():
+        # Spark's date partitions are only replaced where a rebuild has rows (README: Spark).
+        console.say(
+            f"The Spark engine's tables in {settings.spark_dir} still hold them: remove that "
+            "folder, then run the whole range with --engine spark to rebuild them from the lake."
+        )
     return 0
 
 
