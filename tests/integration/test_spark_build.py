@@ -13,6 +13,7 @@ with the reason when they are missing, except under CI, where that is a failure.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -175,3 +176,61 @@ def test_dbt_unit_tests_pass_on_spark(lake: Lake, nightly: list[MartComparison])
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "PASS=" in result.stdout and " ERROR=0 " in result.stdout
+
+
+FORMATS = ("'%.1f%%'", "'p = %.3f'", "'%.0f s'", "'%.2fx '")
+
+
+def test_numbers_print_in_text_as_on_duckdb_ties_included(lake: Lake) -> None:
+    """format_number on Spark rounds like C's printf (DuckDB, Python), not like Java's %f:
+    31.25 -> 31.2, 0.285 -> 0.28, over exact ties, near-ties and random values."""
+    from pyspark.sql import SparkSession
+
+    selected = ", ".join(
+        f"{{{{ format_number(\"{fmt}\", 'x') }}}} as c{n}" for n, fmt in enumerate(FORMATS)
+    )
+    compiled = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "compile",
+            "--quiet",
+            "--target",
+            "spark",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(lake.home / "dbt_target_inline"),
+            "--inline",
+            f"select x, {selected} from values_to_format",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **lake.env, "DBT_LOG_PATH": str(lake.home / "dbt_logs")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert compiled.returncode == 0, compiled.stdout[-4000:]
+    sql = compiled.stdout[compiled.stdout.index("select x,") :]
+    rng = random.Random(5)
+    values = [31.25, 0.285, 2.5, 3.5, 0.125, 1.005, 99.95, 0.0005, 0.0015, 59.5, 0.0]
+    values += [100.0 * a / b for a in range(40) for b in range(1, 40)]
+    values += [rng.random() * 10 ** rng.randint(-3, 5) for _ in range(3000)]
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        spark.createDataFrame([(v,) for v in values], "x double").createOrReplaceTempView(
+            "values_to_format"
+        )
+        printed = {row[0]: tuple(row[1:]) for row in spark.sql(sql).collect()}
+    finally:
+        spark.stop()
+    mismatches = [
+        (v, printed[v])
+        for v in values
+        if printed[v] != (f"{v:.1f}%", f"p = {v:.3f}", f"{v:.0f} s", f"{v:.2f}x ")
+    ]
+    assert mismatches == []

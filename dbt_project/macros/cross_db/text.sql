@@ -5,9 +5,31 @@
     {{ return(adapter.dispatch('format_number', 'microfunnel')(format, value)) }}
 {%- endmacro %}
 
-{#- Java's %f takes no decimal type. #}
+{#-
+  Java's %.Nf rounds the shortest decimal form of the value half up (31.25 -> 31.3); C's printf,
+  as DuckDB and Python format, rounds the exact binary value half to even (31.2). So the value
+  is rounded here the C way and Java only prints the result: the exact product v * 10^N is
+  p + e (Dekker's two-product: the split of v into 26-bit halves makes e exact), whose
+  fraction above floor(p) is compared with one half. One format with a single %.Nf (N < 10).
+#}
 {% macro default__format_number(format, value) -%}
-    format_string({{ format }}, cast({{ value }} as double))
+    {%- set digits = format[format.index('%.') + 2] | int %}
+    {%- set scale = 10 ** digits %}
+    {%- call bind_value('mf_v', 'cast(' ~ value ~ ' as double)') -%}
+        {%- call bind_value('mf_a', 'abs(mf_v)') -%}
+            {%- set p = '(mf_a * ' ~ scale ~ ')' %}
+            {%- set high = '(134217729.0 * mf_a - (134217729.0 * mf_a - mf_a))' %}
+            {%- set e = '((' ~ high ~ ' * ' ~ scale ~ ' - ' ~ p ~ ') + (mf_a - ' ~ high ~ ') * ' ~ scale ~ ')' %}
+            {%- set d = '(' ~ p ~ ' - floor(' ~ p ~ ') - 0.5)' %}
+            case when mf_v is not null then format_string({{ format }}, signum(mf_v) * (
+                floor({{ p }}) + case
+                    when {{ d }} > 0 or ({{ d }} = 0 and {{ e }} > 0) then 1
+                    when {{ d }} = 0 and {{ e }} = 0 and floor({{ p }}) % 2 = 1 then 1
+                    else 0
+                end
+            ) / {{ scale }}) end
+        {%- endcall %}
+    {%- endcall %}
 {%- endmacro %}
 
 {% macro duckdb__format_number(format, value) -%}

@@ -119,9 +119,9 @@ def _example(
         f"AND NOT ({' AND '.join(same.values())}) ORDER BY {keys} LIMIT 1"
     )
     row = dict(zip(relation.columns, relation.fetchone() or (), strict=True))
-    key = {k: row["l_" + k] for k in spec.primary_key}
+    key = ", ".join(f"{k}={row['l_' + k]}" for k in spec.primary_key)
     column = next(name for name in same if not row["same_" + name])
-    return f"{key}: {column} {row['l_' + column]!r} vs {row['r_' + column]!r}"
+    return f"({key}) {column}: {row['l_' + column]} vs {row['r_' + column]}"
 
 
 def _count(con: duckdb.DuckDBPyConnection, ref: str) -> int:
