@@ -139,8 +139,9 @@ def test_a_spark_row_without_a_day_is_refused_naming_the_column(tmp_path: Path) 
     null_day.mkdir()
     with duckdb.connect() as con:
         con.execute(
-            f"COPY (SELECT 'g' AS funnel_id, 1 AS stage_order, TIMESTAMPTZ '2024-03-01 00:00:00+00' "
-            f"AS reached_at, 0.5 AS rate) TO '{null_day}/part-0.parquet' (FORMAT parquet)"
+            "COPY (SELECT 'g' AS funnel_id, 1 AS stage_order, "
+            "TIMESTAMPTZ '2024-03-01 00:00:00+00' AS reached_at, 0.5 AS rate) "
+            f"TO '{null_day}/part-0.parquet' (FORMAT parquet)"
         )
     with pytest.raises(PublishError, match="rows with a NULL cohort_date"):
         publish_duckdb(tmp_path / "tables", [STAGES], tmp_path / "out.duckdb", None)
