@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.lib.dbt_var_defaults import default_late_data_days
 from pipelines.lib.settings import (
+    DEFAULT_INGEST_WORKERS,
     DEFAULT_REPORTING_CURRENCY,
     DEMO_PSEUDONYMIZATION_KEY,
     ENGINES,
@@ -46,6 +47,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
     reporting_currency: str = DEFAULT_REPORTING_CURRENCY
     quality_engine: str = QUALITY_ENGINES[0]
     engine: str = ENGINES[0]
+    ingest_workers: int = DEFAULT_INGEST_WORKERS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MicrofunnelResource:
@@ -67,6 +69,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
             reporting_currency=settings.reporting_currency,
             quality_engine=settings.quality_engine,
             engine=settings.engine,
+            ingest_workers=settings.ingest_workers,
         )
 
     def settings(self) -> Settings:
@@ -87,6 +90,7 @@ class MicrofunnelResource(dg.ConfigurableResource):
             reporting_currency=self.reporting_currency,
             quality_engine=self.quality_engine,
             engine=self.engine,
+            ingest_workers=self.ingest_workers,
         )
 
 

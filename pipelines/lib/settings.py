@@ -35,6 +35,10 @@ DEFAULT_REPORTING_CURRENCY = "USD"
 ENV_QUALITY_ENGINE = "MICROFUNNEL_QUALITY_ENGINE"
 # What runs the reviewed suites in expectations/: DuckDB over the Parquet files, or GX itself.
 QUALITY_ENGINES = ("duckdb", "gx")
+ENV_INGEST_WORKERS = "MICROFUNNEL_INGEST_WORKERS"
+# Export days a backfill ingests at once (each day's queries are parallel inside DuckDB too).
+DEFAULT_INGEST_WORKERS = 2
+MAX_INGEST_WORKERS = 16
 ENV_ENGINE = "MICROFUNNEL_ENGINE"
 # What dbt builds the funnel tables on (its target in dbt_project/profiles.yml): the embedded
 # DuckDB file, or Apache Spark (README "Spark") writing Parquet tables under <warehouse>/spark.
@@ -86,6 +90,7 @@ class Settings:
     quality_engine: str = QUALITY_ENGINES[0]
     # The dbt target the funnel tables are built on (README: Spark).
     engine: str = ENGINES[0]
+    ingest_workers: int = DEFAULT_INGEST_WORKERS
 
     @property
     def duckdb_memory(self) -> DuckDBMemory:
@@ -179,6 +184,7 @@ class Settings:
             ENV_REPORTING_CURRENCY: self.reporting_currency,
             ENV_QUALITY_ENGINE: self.quality_engine,
             ENV_ENGINE: self.engine,
+            ENV_INGEST_WORKERS: str(self.ingest_workers),
         }
         return {name: value for name, value in values.items() if value}
 
@@ -208,6 +214,7 @@ class Settings:
             reporting_currency=_currency(env),
             quality_engine=_choice(env, ENV_QUALITY_ENGINE, QUALITY_ENGINES),
             engine=_choice(env, ENV_ENGINE, ENGINES),
+            ingest_workers=_ingest_workers(env),
         )
 
 
@@ -272,6 +279,17 @@ def _currency(env: Mapping[str, str]) -> str:
             f"{ENV_REPORTING_CURRENCY}={raw!r} is not an ISO 4217 currency code (e.g. USD, EUR)"
         )
     return raw.strip()
+
+
+def _ingest_workers(env: Mapping[str, str]) -> int:
+    raw = (env.get(ENV_INGEST_WORKERS) or "").strip()
+    if not raw:
+        return DEFAULT_INGEST_WORKERS
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_INGEST_WORKERS:
+        raise SettingsError(
+            f"{ENV_INGEST_WORKERS}={raw!r} must be a whole number from 1 to {MAX_INGEST_WORKERS}"
+        )
+    return int(raw)
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

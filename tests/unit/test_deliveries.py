@@ -213,3 +213,33 @@ def test_ads_day_without_rows_writes_an_empty_partition(con, landing, tmp_path):
     assert write_partition(con, day_rows, lake, DAY5) == 0
     assert con.execute(f"select count(*) from {read_partitions_sql(lake)}").fetchone() == (0,)
     assert "hold no rows" in (empty_day_warning("google_ads", DAY5, [header_only], 0) or "")
+
+
+def test_a_backfill_plans_a_later_days_copy_as_a_duplicate_before_anything_is_recorded(
+    con, landing, manifest
+):
+    """Days of one run are planned before any loads (so they can load in parallel): day 6's
+    copy of day 5's file is still a duplicate, as in a day-by-day run."""
+    original = deliver(landing, "events_20240105.json")
+    deliver(landing, "events_20240106.json")
+    day5 = plan_day(con, manifest, "ga4", ga4_files_for_day(landing, DAY5), DAY5)
+    day6 = plan_day(
+        con, manifest, "ga4", ga4_files_for_day(landing, DAY6), DAY6, planned={DAY5: [day5]}
+    )
+    assert day5.to_load == [original]
+    assert day6.to_load == []
+    assert day6.duplicates[0].first_seen_file == str(original)
+
+
+def test_a_planned_day_stands_in_for_its_old_manifest(con, landing, manifest):
+    """A day re-planned in the run replaces what an earlier run recorded for it: a file it no
+    longer has does not make another day's copy a duplicate."""
+    old = deliver(landing, "events_20240105.json")
+    ingest_ga4_day(con, landing, manifest, DAY5)
+    old.unlink()  # day 5 is re-delivered without that file
+    copy = deliver(landing, "events_20240106.json")
+    day5 = plan_day(con, manifest, "ga4", ga4_files_for_day(landing, DAY5), DAY5)
+    day6 = plan_day(
+        con, manifest, "ga4", ga4_files_for_day(landing, DAY6), DAY6, planned={DAY5: [day5]}
+    )
+    assert day6.to_load == [copy]

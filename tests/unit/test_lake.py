@@ -96,3 +96,24 @@ def test_canonical_rows_round_trip_through_the_lake(con, tmp_path):
     sql = read_partitions_sql(table_dir)
     described = con.execute(f"describe select * from {sql}").fetchall()
     assert [(r[0], r[1]) for r in described] == [*EVENTS_COLUMNS.items(), ("date", "DATE")]
+
+
+def test_days_of_one_table_written_at_once_all_land_and_leave_nothing_behind(tmp_path):
+    """A backfill writes several days of a table from parallel threads: one write's clean-up
+    must not take another's folder in flight for a killed writer's leftover."""
+    from pipelines.lib.ingest.parallel_days import load_days_in_parallel
+
+    table = tmp_path / "events"
+    days = [date(2024, 3, d) for d in range(1, 13)]
+
+    def write(cursor: duckdb.DuckDBPyConnection, day: date) -> int:
+        # Twice: the second write retires the first (both folder kinds are in flight).
+        write_partition(cursor, f"select range as n from range({day.day * 1000})", table, day)
+        return write_partition(cursor, f"select range as n from range({day.day})", table, day)
+
+    with duckdb.connect() as con:
+        counts = load_days_in_parallel(con, days, write, workers=4)
+        total = con.execute(f"select count(*) from {read_partitions_sql(table)}").fetchone()
+    assert counts == [day.day for day in days]
+    assert total == (sum(day.day for day in days),)
+    assert sorted(p.name for p in table.iterdir()) == [f"date={day}" for day in days]

@@ -21,6 +21,7 @@ from pipelines.lib.ingest.deliveries import (
 from pipelines.lib.ingest.duplicates import quarantine_duplicate_events
 from pipelines.lib.ingest.errors import duckdb_errors_redacted
 from pipelines.lib.ingest.lake import PART_FILE, partition_dir
+from pipelines.lib.ingest.parallel_days import load_days_in_parallel
 from pipelines.lib.ingest.sources import SITE_SOURCES, SiteSource
 from pipelines.lib.privacy import protect_events
 from pipelines.lib.settings import Settings
@@ -66,27 +67,19 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         plans: list[DeliveryPlan] = []
         empty_days = []
         written = {}
-        manifest_dir = settings.lake_dir / MANIFEST_TABLE
         with settings.duckdb_memory.apply(duckdb.connect(), "ingest-events") as con:
-            for day in partition_dates(context):
-                trackers = [
-                    (source, files)
-                    for source in SITE_SOURCES
-                    if (files := source.files_for_day(settings.landing_dir, day))
-                ] or [(DEFAULT_TRACKER, [])]
-                day_results: list[IngestResult] = []
-                day_plans: list[DeliveryPlan] = []
-                for source, files in trackers:
-                    plan = plan_day(con, manifest_dir, source.name, files, day)
+            planned = _plan_days(con, settings, partition_dates(context))
+            loaded = load_days_in_parallel(
+                con,
+                list(planned.items()),
+                lambda cursor, item: _ingest_day(cursor, settings, *item, loaded_at),
+                settings.ingest_workers,
+            )
+            # In day order, whichever thread finished first.
+            for (day, day_plans), day_results in zip(planned.items(), loaded, strict=True):
+                for plan in day_plans:
                     for warning in plan.warnings():
                         context.log.warning(warning)
-                    day_results.append(_load(con, source, plan, day, settings, loaded_at))
-                    day_plans.append(plan)
-                _write_day(con, settings, day, day_results)
-                for plan in day_plans:
-                    # The manifest goes last: a crash before it leaves the day to be planned
-                    # again.
-                    record_deliveries(con, manifest_dir, plan, day, loaded_at)
                 for result in day_results:
                     context.log.info(result.describe())
                     for warning in result.drift.warnings(f"{result.source} {day}"):
@@ -115,6 +108,45 @@ def build_events_asset(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         )
 
     return ingest_site_events
+
+
+def _plan_days(
+    con: duckdb.DuckDBPyConnection, settings: Settings, days: list[date]
+) -> dict[date, list[DeliveryPlan]]:
+    """Every day's deliveries per tracker, in day order, before any is loaded: each day's plan
+    sees the files the run's earlier days will load, as a day-by-day run would."""
+    manifest_dir = settings.lake_dir / MANIFEST_TABLE
+    planned: dict[date, list[DeliveryPlan]] = {}
+    for day in days:
+        trackers = [
+            (source, files)
+            for source in SITE_SOURCES
+            if (files := source.files_for_day(settings.landing_dir, day))
+        ] or [(DEFAULT_TRACKER, [])]
+        planned[day] = [
+            plan_day(con, manifest_dir, source.name, files, day, planned)
+            for source, files in trackers
+        ]
+    return planned
+
+
+def _ingest_day(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    day: date,
+    day_plans: list[DeliveryPlan],
+    loaded_at: datetime,
+) -> list[IngestResult]:
+    """One day, every tracker: loaded, written as one lake partition, then recorded."""
+    sources = {source.name: source for source in SITE_SOURCES}
+    day_results = [
+        _load(con, sources[plan.source], plan, day, settings, loaded_at) for plan in day_plans
+    ]
+    _write_day(con, settings, day, day_results)
+    for plan in day_plans:
+        # The manifest goes last: a crash before it leaves the day to be planned again.
+        record_deliveries(con, settings.lake_dir / MANIFEST_TABLE, plan, day, loaded_at)
+    return day_results
 
 
 def _load(

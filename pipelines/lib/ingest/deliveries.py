@@ -15,7 +15,7 @@ Zero-byte files are never duplicates: every empty file has the same hash.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -136,9 +136,26 @@ def plan_day(
     source: str,
     files: Iterable[Path],
     day: date,
+    planned: Mapping[date, Iterable[DeliveryPlan]] | None = None,
 ) -> DeliveryPlan:
-    """Plan one export day's files against the other days' manifests (GA4)."""
-    recorded = _recorded(con, manifest_dir, source)
+    """Plan one export day's files against the other days' manifests (GA4).
+
+    `planned`: the plans of earlier days of the same run, not recorded yet (a backfill plans
+    every day before it loads any, so days can load in parallel); they stand in for those
+    days' manifests, as if each had been recorded before this one was planned.
+    """
+    ours = {day: [p for p in plans if p.source == source] for day, plans in (planned or {}).items()}
+    # A planned day's manifest rows of this source are replaced when it is recorded.
+    replaced = {day for day, plans in ours.items() if plans}
+    recorded = [row for row in _recorded(con, manifest_dir, source) if row[2] not in replaced]
+    recorded += [
+        (d.sha256, d.source_file, d.partition_date)
+        for plans in ours.values()
+        for plan in plans
+        for d in plan.deliveries
+        if not d.is_duplicate
+    ]
+    recorded.sort(key=lambda row: (row[2], row[1]))
     elsewhere: dict[str, str] = {}
     for digest, source_file, when in recorded:
         if when != day:

@@ -7,14 +7,18 @@ Temp and retired folders do not match the `date=????-??-??` glob readers use.
 A process killed mid-write can leave `date=...tmp-*` (a possibly partial new day) or
 `date=...old-*` (the previous day, retired just before the swap) behind. The next write to the
 same table removes them first, and puts a retired day back when its partition is missing (a kill
-between the two renames). This is safe because writers of one table never overlap: ingest assets
-run in the one-writer lake pool and `microfunnel run` holds the warehouse run lock.
+between the two renames). This is safe because writers of one table never overlap across
+processes: ingest assets run in the one-writer lake pool and `microfunnel run` holds the
+warehouse run lock. Within the process, a backfill writes several days of one table at once
+(parallel_days.py): the folders of writes still in flight are registered, and the clean-up
+leaves them alone.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import threading
 import uuid
 from datetime import date
 from pathlib import Path
@@ -36,6 +40,9 @@ _LEFTOVER = re.compile(
     rf"^(?P<final>{PARTITION_KEY}=\d{{4}}-\d{{2}}-\d{{2}})\.(?P<kind>tmp|old)-[0-9a-f]{{32}}$"
 )
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# Temp and retired folders of this process's writes in flight (not leftovers of a killed one).
+_IN_FLIGHT: set[Path] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
 def partition_dir(table_dir: Path, partition_date: date) -> Path:
@@ -60,6 +67,19 @@ def write_partition(
     final = partition_dir(table_dir, partition_date)
     tmp = final.with_name(f"{final.name}.tmp-{uuid.uuid4().hex}")
     retired = final.with_name(f"{final.name}.old-{uuid.uuid4().hex}")
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.update((tmp, retired))
+    try:
+        return _swap_in(con, query, final, tmp, retired)
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.difference_update((tmp, retired))
+
+
+def _swap_in(
+    con: duckdb.DuckDBPyConnection, query: str, final: Path, tmp: Path, retired: Path
+) -> int:
+    """Write the rows into `tmp`, retire the old day, move the new one in."""
     tmp.mkdir()
     try:
         row = con.execute(
@@ -89,8 +109,11 @@ def remove_stale_leftovers(table_dir: Path) -> list[Path]:
     removed: list[Path] = []
     if not table_dir.is_dir():
         return removed
+    listed = [child for child in table_dir.iterdir() if _LEFTOVER.match(child.name)]
+    with _IN_FLIGHT_LOCK:  # after listing: a write registers before it creates its folder
+        listed = [child for child in listed if child not in _IN_FLIGHT]
     leftovers = sorted(
-        (child for child in table_dir.iterdir() if _LEFTOVER.match(child.name)),
+        (child for child in listed if child.exists()),
         key=lambda child: child.stat().st_mtime,
         reverse=True,  # the newest retired copy wins if a day was retired more than once
     )
