@@ -3,11 +3,20 @@ length of a block, and the dbt project compiled once per session for the in-memo
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from harness.dbt_sql import SqlHarness
 from pipelines.lib.dbt_project import prepare_dbt_project
 from tests.pipeline_environment import PipelineEnvironment, temporary_pipeline_home
+
+# pyspark (installed for the Spark target) decides it is running its own doctests when
+# `__main__` has neither a spec nor a file, as in an xdist worker, and exits the process
+# (sys.exit(0)) when great_expectations imports pyspark.sql.connect. Give it a file name.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest worker>"
 
 
 def pytest_configure(config: pytest.Config) -> None:

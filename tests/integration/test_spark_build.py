@@ -27,7 +27,14 @@ from pipelines.lib.dbt_project import dbt_project
 from pipelines.lib.dbt_vars import WAREHOUSE_DIR_VAR
 from pipelines.lib.publish.compare import MartComparison, compare_marts
 from pipelines.lib.publish.marts import published_marts
-from pipelines.lib.settings import DBT_PROJECT_DIR, DEFAULT_FUNNELS_FILE, Settings
+from pipelines.lib.settings import (
+    DBT_PROJECT_DIR,
+    DEFAULT_FUNNELS_FILE,
+    ENV_FUNNELS_FILE,
+    ENV_PSEUDONYMIZATION_KEY,
+    ENV_START_DATE,
+    Settings,
+)
 from tests.cli_runner import run_cli
 from tests.funnel_modes import EVERY_MODE_FUNNELS
 from tests.pipeline_environment import SESSION_KEY
@@ -60,9 +67,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     funnels = home / "funnels.yml"
     funnels.write_text(DEFAULT_FUNNELS_FILE.read_text(encoding="utf-8") + EVERY_MODE_FUNNELS)
     env = {
-        "MICROFUNNEL_START_DATE": START.isoformat(),
-        "MICROFUNNEL_PSEUDONYMIZATION_KEY": SESSION_KEY,
-        "MICROFUNNEL_FUNNELS_FILE": str(funnels),
+        ENV_START_DATE: START.isoformat(),
+        ENV_PSEUDONYMIZATION_KEY: SESSION_KEY,
+        ENV_FUNNELS_FILE: str(funnels),
         # Two Spark drivers never run at once here; keep the JVM small beside the test workers.
         "MICROFUNNEL_SPARK_DRIVER_MEMORY": "2g",
     }
