@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_nightly import (  # noqa: E402 (the repository goes on the path first)
+    TRACKERS,
     configure_env,
     print_table,
     read_run_log,
@@ -60,29 +60,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=4)
     parser.add_argument("--workers", default="1,2", help="values to compare, comma-separated")
     args = parser.parse_args()
+    from pipelines.lib.generator import generate_exports
+
     workers = [int(w) for w in args.workers.split(",")]
     last = FIRST_DAY + timedelta(days=args.days - 1)
     root = Path(tempfile.mkdtemp(prefix="mf_bench_backfill_"))
     try:
         landing = root / "landing"
         print(f"Generating {FIRST_DAY} .. {last} at {args.events_per_day:,} events/day ...")
-        subprocess.run(
-            [
-                str(Path(sys.executable).with_name("microfunnel")),
-                "generate",
-                "--start",
-                FIRST_DAY.isoformat(),
-                "--end",
-                last.isoformat(),
-                "--events-per-day",
-                str(args.events_per_day),
-                "--trackers",
-                "ga4,segment:0.2,snowplow:0.1",
-                "--landing-dir",
-                str(landing),
-            ],
-            check=True,
-            capture_output=True,
+        generate_exports(
+            landing, FIRST_DAY, last, events_per_day=args.events_per_day, trackers=TRACKERS
         )
         rows = [("workers", "ingest s", "ratio", "run wall s", "ratio")]
         first: tuple[float, float] | None = None

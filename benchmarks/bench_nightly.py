@@ -42,6 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 FIRST_DAY = date(2024, 1, 1)
+# Visitor shares per site tracker of the benchmarks that mix trackers (as --trackers takes them).
+TRACKERS: dict[str, float | None] = {"ga4": None, "segment": 0.2, "snowplow": 0.1}
 STEPS = [  # (step key, label) in execution order
     ("ingest_site_events", "ingest site events"),
     ("ingest_ad_reports", "ingest ad reports"),

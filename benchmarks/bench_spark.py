@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from datetime import date, timedelta
@@ -30,6 +29,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_nightly import (  # noqa: E402 (the repository goes on the path first)
+    TRACKERS,
     configure_env,
     print_table,
     read_run_log,
@@ -39,26 +39,6 @@ from bench_nightly import (  # noqa: E402 (the repository goes on the path first
 FIRST_DAY = date(2024, 3, 1)
 ENGINES = ("duckdb", "spark")
 DBT_STEP = "microfunnel_dbt_models"
-
-
-def generate(home: Path, last: date, events_per_day: int) -> None:
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("microfunnel")),
-            "generate",
-            "--start",
-            FIRST_DAY.isoformat(),
-            "--end",
-            last.isoformat(),
-            "--events-per-day",
-            str(events_per_day),
-            "--trackers",
-            "ga4,segment:0.2,snowplow:0.1",
-        ],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
-    )
 
 
 def timed_run(engine: str, first: date, last: date) -> tuple[float, float]:
@@ -79,6 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from pipelines.cli.preflight import spark_problems
+    from pipelines.lib.generator import generate_exports
 
     if problems := spark_problems():
         raise SystemExit("Spark is not installed: " + "; ".join(problems))
@@ -90,7 +71,13 @@ def main() -> None:
             f"Generating {FIRST_DAY} .. {night} at {args.events_per_day:,} events/day ...",
             flush=True,
         )
-        generate(home, night, args.events_per_day)
+        generate_exports(
+            home / "landing",
+            FIRST_DAY,
+            night,
+            events_per_day=args.events_per_day,
+            trackers=TRACKERS,
+        )
         figures: dict[tuple[str, str], tuple[float, float]] = {}
         for engine in ENGINES:
             print(f"{engine}: backfill {FIRST_DAY} .. {night - timedelta(days=1)} ...", flush=True)

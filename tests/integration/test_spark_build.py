@@ -157,15 +157,12 @@ def test_the_reporting_duckdb_published_from_spark_holds_the_same_marts(
     assert differences(published) == []
 
 
-def test_dbt_unit_tests_pass_on_spark(lake: Lake, nightly: list[MartComparison]) -> None:
-    """The walk's state machine and its list lambdas, on Spark's SQL (fixtures in the yml)."""
-    env = {**os.environ, **lake.env, "DBT_LOG_PATH": str(lake.home / "dbt_logs")}
-    result = subprocess.run(
+def run_dbt_on_spark(lake: Lake, *args: str) -> subprocess.CompletedProcess:
+    """`dbt <args> --target spark` on the lake's warehouse, artifacts and logs in its home."""
+    return subprocess.run(
         [
             str(Path(sys.executable).with_name("dbt")),
-            "test",
-            "--select",
-            "test_type:unit",
+            *args,
             "--target",
             "spark",
             "--vars",
@@ -176,11 +173,16 @@ def test_dbt_unit_tests_pass_on_spark(lake: Lake, nightly: list[MartComparison])
             str(lake.home / "dbt_target"),
         ],
         cwd=DBT_PROJECT_DIR,
-        env=env,
+        env={**os.environ, **lake.env, "DBT_LOG_PATH": str(lake.home / "dbt_logs")},
         capture_output=True,
         text=True,
         timeout=SPARK_RUN_TIMEOUT,
     )
+
+
+def test_dbt_unit_tests_pass_on_spark(lake: Lake, nightly: list[MartComparison]) -> None:
+    """The walk's state machine and its list lambdas, on Spark's SQL (fixtures in the yml)."""
+    result = run_dbt_on_spark(lake, "test", "--select", "test_type:unit")
     assert result.returncode == 0, result.stdout[-4000:]
     assert "PASS=" in result.stdout and " ERROR=0 " in result.stdout
 
@@ -196,25 +198,8 @@ def test_numbers_print_in_text_as_on_duckdb_ties_included(lake: Lake) -> None:
     selected = ", ".join(
         f"{{{{ format_number(\"{fmt}\", 'x') }}}} as c{n}" for n, fmt in enumerate(FORMATS)
     )
-    compiled = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "compile",
-            "--quiet",
-            "--target",
-            "spark",
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(lake.home / "dbt_target_inline"),
-            "--inline",
-            f"select x, {selected} from values_to_format",
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **lake.env, "DBT_LOG_PATH": str(lake.home / "dbt_logs")},
-        capture_output=True,
-        text=True,
-        timeout=600,
+    compiled = run_dbt_on_spark(
+        lake, "compile", "--quiet", "--inline", f"select x, {selected} from values_to_format"
     )
     assert compiled.returncode == 0, compiled.stdout[-4000:]
     sql = compiled.stdout[compiled.stdout.index("select x,") :]
