@@ -37,16 +37,3 @@
     struct_extract({{ struct }}, '{{ name }}')
 {%- endmacro %}
 
-
-{# The struct with one more field. #}
-{% macro struct_with_field(struct, name, expression) -%}
-    {{ return(adapter.dispatch('struct_with_field', 'microfunnel')(struct, name, expression)) }}
-{%- endmacro %}
-
-{% macro default__struct_with_field(struct, name, expression) -%}
-    {{ struct }}.withField('{{ name }}', {{ expression }})
-{%- endmacro %}
-
-{% macro duckdb__struct_with_field(struct, name, expression) -%}
-    struct_insert({{ struct }}, {{ name }} := {{ expression }})
-{%- endmacro %}
